@@ -1,0 +1,61 @@
+"""The `toprated` command. Thin: each feature registers its commands from its own package."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from toprated.errors import UserError
+
+app = typer.Typer(
+    name="toprated",
+    help="Job Success Score and Top Rated badges for a freelance marketplace, explained.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+def _register() -> None:
+    # Each feature package owns its commands (Netflix Dispatch style); import lazily so a broken
+    # optional feature cannot stop the others from loading.
+    import importlib
+
+    for module in ("toprated.store.commands", "toprated.simulate.commands", "toprated.evaluation.commands"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()
