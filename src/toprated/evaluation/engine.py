@@ -1,0 +1,168 @@
+"""Badges for a set of days, with every criterion, the weekly rule and `qualifies_on`, as Ibis.
+
+The same expression runs on DuckDB, PostgreSQL and (later) Spark; `engines` only choose the
+backend. The work is organised around a calendar: the target days (the as-of day and, for
+projections, the days after it) plus the 16 weekly points behind each of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+
+from toprated.evaluation import criteria as rules
+from toprated.evaluation.daily import EntityDays, entity_days
+from toprated.metrics.calendar import Calendar, day_range, memtable
+from toprated.metrics.jss import window_column
+from toprated.metrics.sources import Sources
+from toprated.programme import Programme
+
+BADGES = ("rising_talent", "top_rated", "top_rated_plus", "expert_vetted")
+
+REMOVALS_SCHEMA = {"entity_id": "string", "contract_id": "string", "removed_from": "date"}
+
+
+def empty_removals() -> ir.Table:
+    return memtable({k: [] for k in REMOVALS_SCHEMA}, REMOVALS_SCHEMA)
+
+
+def removals_table(rows: list[tuple[str, str, date]]) -> ir.Table:
+    cols = {"entity_id": [r[0] for r in rows], "contract_id": [r[1] for r in rows], "removed_from": [r[2] for r in rows]}
+    return memtable(cols, REMOVALS_SCHEMA)
+
+
+def weekly_points(p: Programme, day: date) -> list[date]:
+    """D, D − 7, …, D − 105 days (§10 "Weekly points")."""
+    tr = p.top_rated
+    return [day - timedelta(days=tr.week_days * k) for k in range(tr.weeks_window)]
+
+
+def build_calendar(p: Programme, targets: list[date]) -> tuple[ir.Table, ir.Table]:
+    """The calendar of every day the targets need, and the (at, point) table of weekly points."""
+    points = {t: weekly_points(p, t) for t in targets}
+    days = {d for ps in points.values() for d in ps}
+    cal = Calendar(
+        days,
+        day_bounds={
+            "lt_recent": p.jss.long_term_recent_days,
+            "pay_recent": p.top_rated_plus.large_contract_payment_days,
+            "earn_from": p.top_rated.earnings_days,
+            "joined_from": p.rising_talent.joined_recently_days,
+            "rt_active_from": p.rising_talent.activity_days,
+            "tr_active_from": p.top_rated.activity_days,
+            "hold_from": p.standing.hold_cooldown_days,
+        },
+        month_bounds={
+            **{window_column(m): m for m in p.jss.windows_months},
+            "rt_negative": p.rising_talent.negative_outcome_lookback_months,
+            "violation_from": p.standing.violation_months,
+            "ban_from": p.standing.off_platform_ban_months,
+        },
+    )
+    weekly = memtable(
+        {"at": [t for t, ps in points.items() for _ in ps], "point": [d for ps in points.values() for d in ps]},
+        {"at": "date", "point": "date"},
+    )
+    return cal.table(), weekly
+
+
+def criteria_of(badge: str, d: ir.Table, p: Programme, agency: bool) -> list[rules.Criterion]:
+    """The criteria of one badge for a freelancer or an agency (see `toprated.evaluation.criteria`)."""
+    if badge == "rising_talent":
+        return rules.rising_talent_agency(d, p) if agency else rules.rising_talent_freelancer(d, p)
+    if badge == "top_rated":
+        return rules.top_rated_agency(d, p) if agency else rules.top_rated_freelancer(d, p)
+    if badge == "top_rated_plus":
+        return rules.top_rated_plus(d, p, agency=agency)
+    if badge == "expert_vetted" and not agency:
+        return rules.expert_vetted(d)
+    raise ValueError(f"no badge {badge!r} for {'agencies' if agency else 'freelancers'}")
+
+
+def badges_for(agency: bool) -> list[str]:
+    return [b for b in BADGES if not (agency and b == "expert_vetted")]
+
+
+def _finish(d: ir.Table, weekly: ir.Table, targets: list[date], p: Programme, agency: bool) -> ir.Table:
+    """Target days only: eligible weeks, Top Rated, Top Rated Plus, Expert-Vetted, all criteria."""
+    pts = d.select(_e=d.entity_id, _point=d.at, _ok=d.point_ok)
+    w = weekly.join(pts, weekly.point == pts._point)
+    weeks = w.group_by([w._e, w.at]).aggregate(eligible_weeks=w._ok.cast("int64").sum())
+    weeks = weeks.rename(_wat="at")
+    t = d.filter(d.at.isin(targets))
+    t = t.left_join(weeks, [t.entity_id == weeks._e, t.at == weeks._wat]).drop("_e", "_wat")
+    t = t.mutate(eligible_weeks=t.eligible_weeks.fill_null(0).cast("int64"))
+    for badge in badges_for(agency)[1:]:  # Rising Talent is already there (weekly points need it)
+        t = t.mutate(**{f"{badge}_held": rules.held(criteria_of(badge, t, p, agency))})
+    cols: dict[str, ir.Value] = {}
+    for badge in badges_for(agency):
+        for c in criteria_of(badge, t, p, agency):
+            cols[f"{badge}__{c.name}__value"] = c.value
+            cols[f"{badge}__{c.name}__met"] = c.met
+            cols[f"{badge}__{c.name}__required"] = (
+                ibis.literal(c.required) if isinstance(c.required, str) else c.required
+            )
+    return t.mutate(**cols)
+
+
+def _qualifies_on(t: ir.Table, as_of: date, badges: list[str]) -> ir.Table:
+    """The first projected day after `as_of` on which each badge holds (§10 `qualifies_on`)."""
+    later = t.filter(t.at > as_of)
+    return later.group_by("entity_id").aggregate(
+        **{f"{b}__qualifies_on": later.at.min(where=later[f"{b}_held"]) for b in badges}
+    ).rename(_qe="entity_id")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Ibis expressions for one as-of day: one row per entity existing on that day."""
+
+    freelancers: ir.Table
+    agencies: ir.Table
+    days: EntityDays
+
+
+def evaluate(
+    src: Sources,
+    p: Programme,
+    as_of: date,
+    removals: ir.Table | None = None,
+    project: bool = True,
+) -> Evaluation:
+    """Every entity's badges and criteria at `as_of`, and (when `project`) its `qualifies_on` dates.
+
+    Only facts known on `as_of` are used, so projected days see no event after it.
+    """
+    src = src.known_until(as_of)
+    horizon = p.projection.horizon_days if project else 0
+    targets = day_range(as_of, as_of + timedelta(days=horizon))
+    cal, weekly = build_calendar(p, targets)
+    ed = entity_days(src, cal, p, removals if removals is not None else empty_removals())
+    out = []
+    for d, agency in ((ed.freelancers, False), (ed.agencies, True)):
+        t = _finish(d, weekly, targets, p, agency)
+        badges = badges_for(agency)
+        now = t.filter(t.at == as_of)
+        if project:
+            q = _qualifies_on(t, as_of, badges)
+            now = now.left_join(q, now.entity_id == q._qe).drop("_qe")
+        else:
+            now = now.mutate(**{f"{b}__qualifies_on": ibis.null("date") for b in badges})
+        out.append(now)
+    fr, ag = out
+    # Members of a Top Rated agency show its badge (§3, §10 "Agency badge on members").
+    m = ed.members.filter(ed.members.at == as_of)
+    tr_agencies = ag.filter(ag.top_rated_held).select(_a=ag.entity_id)
+    in_tr = m.join(tr_agencies, m.agency_id == tr_agencies._a).select(_m=m.member_id).distinct()
+    fr = fr.left_join(in_tr, fr.entity_id == in_tr._m)
+    agency_badge = ibis.cases(
+        (fr._m.isnull(), ibis.null("string")),
+        (fr.jss.notnull(), "top_rated"),
+        (fr.completeness >= p.agency_badge.member_min_profile, "rising_talent"),
+        else_=ibis.null("string"),
+    )
+    fr = fr.mutate(agency_badge=agency_badge).drop("_m")
+    return Evaluation(freelancers=fr, agencies=ag, days=ed)

@@ -1,0 +1,54 @@
+""""The latest fact up to day D", for every day of a calendar, in one range join.
+
+Each fact row becomes an interval [day, next fact's day) per key; joining the intervals to the
+calendar gives, for each key and calendar day, the fact in force. This is the one mechanism behind
+every "latest … up to D" of programme.md §10 (profiles, availability, feedback, memberships,
+manual badges) and behind running totals (earnings), and it runs on every Ibis engine: no ASOF
+join, no interval arithmetic, only window functions and a non-equi join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+
+
+def last_of_day(t: ir.Table, keys: Sequence[str]) -> ir.Table:
+    """Keep, per key and day, the fact that happened last (by UTC instant, then event id)."""
+    rank = ibis.row_number().over(
+        group_by=[t[k] for k in (*keys, "day")], order_by=[ibis.desc(t.ts), ibis.desc(t.event_id)]
+    )
+    return t.mutate(_rank=rank).filter(lambda r: r._rank == 0).drop("_rank")
+
+
+def as_of(
+    facts: ir.Table,
+    keys: Sequence[str],
+    values: Sequence[str],
+    cal: ir.Table,
+    on: str = "at",
+) -> ir.Table:
+    """For each key and calendar row, `values` of the latest fact whose day is on or before cal[on].
+
+    `facts` must have at most one row per key and day (see `last_of_day`). The result has the keys,
+    the calendar's `at` and the values; keys with no fact yet at a calendar day have no row there.
+    """
+    w = ibis.window(group_by=[facts[k] for k in keys], order_by=facts.day)
+    iv = facts.select(*keys, *values, _from=facts.day, _to=facts.day.lead().over(w))
+    c = cal.select(at=cal.at, _on=cal[on])
+    j = iv.join(c, [iv._from <= c._on, iv._to.isnull() | (c._on < iv._to)])
+    return j.select(*keys, "at", *values)
+
+
+def union_all(first: ir.Table, *rest: ir.Table) -> ir.Table:
+    """UNION ALL of tables with the same columns; NOT NULL differences are dropped first."""
+
+    def loose(t: ir.Table) -> ir.Table:
+        return t.cast({name: typ.copy(nullable=True) for name, typ in t.schema().items()})
+
+    out = loose(first)
+    for t in rest:
+        out = out.union(loose(t))
+    return out

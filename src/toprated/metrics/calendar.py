@@ -1,0 +1,66 @@
+"""Dates of an evaluation, computed in Python (spec/programme.md §10 "Months").
+
+Window bounds are plain DATE columns of a small calendar table joined to the facts, never SQL
+interval arithmetic: engines disagree on month arithmetic and on what `date - INTERVAL` returns.
+Every bound is *exclusive*: "in the last N days at D" is the half-open interval (D − N days, D].
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+_ARROW = {"date": pa.date32(), "string": pa.string(), "int64": pa.int64(), "boolean": pa.bool_()}
+
+
+def memtable(columns: dict[str, list], schema: dict[str, str]) -> ir.Table:
+    """A small in-memory table, built through Arrow (pandas would turn empty dates into floats)."""
+    arrays = {name: pa.array(columns[name], type=_ARROW[typ]) for name, typ in schema.items()}
+    return ibis.memtable(pa.table(arrays))
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day number `months` calendar months earlier, clamped to that month's last day."""
+    total = day.year * 12 + (day.month - 1) - months
+    year, month0 = divmod(total, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(day.day, last))
+
+
+def day_range(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+class Calendar:
+    """The days an evaluation looks at and, for each, the lower bounds of every window it needs.
+
+    `day_bounds` and `month_bounds` name the windows: {"d90": 90} gives a column `d90` holding
+    D − 90 days for each day D (so "within the last 90 days" is `x > d90`).
+    """
+
+    def __init__(
+        self,
+        days: Iterable[date],
+        day_bounds: dict[str, int],
+        month_bounds: dict[str, int],
+    ) -> None:
+        self.days = sorted(set(days))
+        self.day_bounds = dict(day_bounds)
+        self.month_bounds = dict(month_bounds)
+
+    def rows(self) -> dict[str, list[date]]:
+        cols: dict[str, list[date]] = {"at": list(self.days)}
+        for name, n in self.day_bounds.items():
+            cols[name] = [d - timedelta(days=n) for d in self.days]
+        for name, n in self.month_bounds.items():
+            cols[name] = [months_before(d, n) for d in self.days]
+        return cols
+
+    def table(self) -> ir.Table:
+        cols = self.rows()
+        return memtable(cols, {name: "date" for name in cols})

@@ -1,0 +1,179 @@
+"""Each contract's state on each calendar day: earnings, span, long-term, feedback, outcome, weight.
+
+The rules are programme.md §1 ("Eligible contracts", "Outcome", "Weight") as made precise by §10
+("A contract's earnings", "Long-term", "Feedback", "Flagged client", "Open dispute", "Eligible",
+"Key day", "Outcome", "Weight"). One row per (contract_id, at) for every contract started on or
+before `at`. Eligibility here ignores feedback removals: those belong to the entity whose JSS they
+change (see `toprated.metrics.jss`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+
+from toprated.metrics.asof import as_of, last_of_day
+from toprated.metrics.sources import Sources
+from toprated.programme import Programme
+
+MONEY = "decimal(18, 2)"
+
+
+def money(value: Decimal | int | str) -> ir.Scalar:
+    return ibis.literal(Decimal(value), type=MONEY)
+
+
+def centi(value: Decimal) -> int:
+    """Weights are summed as whole hundredths so that the score's rounding is exact."""
+    return int(Decimal(value) * 100)
+
+
+def _payment_state(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
+    """Running totals of a contract's payments, in force on each calendar day (§10 earnings/span)."""
+    pay = src.payments
+    signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
+    daily = pay.group_by(["contract_id", "day"]).aggregate(
+        net=signed.sum(), n_paid=(~pay.refund).cast("int64").sum()
+    )
+    cum = ibis.cumulative_window(group_by=daily.contract_id, order_by=daily.day)
+    paid_day = ibis.cases((daily.n_paid > 0, daily.day), else_=ibis.null("date"))
+    s = daily.mutate(
+        cum_net=daily.net.sum().over(cum),
+        n_payments=daily.n_paid.sum().over(cum),
+        first_paid=paid_day.min().over(cum),
+        last_paid=paid_day.max().over(cum),
+    )
+    w = ibis.window(group_by=s.contract_id, order_by=s.day)
+    s = s.mutate(prev_paid=s.last_paid.lag().over(w))
+    gap = ibis.cases(
+        ((s.n_paid > 0) & s.prev_paid.notnull(), s.day.delta(s.prev_paid, unit="day")),
+        else_=ibis.null("int64"),
+    )
+    s = s.mutate(gap=gap)
+    s = s.mutate(max_gap=s.gap.max().over(ibis.cumulative_window(group_by=s.contract_id, order_by=s.day)))
+    return as_of(s, ["contract_id"], ["cum_net", "n_payments", "first_paid", "last_paid", "max_gap"], cal)
+
+
+def _feedback_state(src: Sources, cal: ir.Table) -> ir.Table:
+    """The latest feedback up to each day; it replaces earlier ones entirely (§10 "Feedback")."""
+    fb = last_of_day(src.feedback, ["contract_id"])
+    return as_of(fb, ["contract_id"], ["public_score", "private_score"], cal)
+
+
+def _dispute_state(src: Sources, cal: ir.Table) -> ir.Table:
+    """Per contract and day: is a dispute open, was one lost by the freelancer (§10 "Open dispute")."""
+    d, r = src.disputes, src.dispute_resolutions
+    dr = d.left_join(r, d.dispute_id == r.dispute_id).select(
+        d.contract_id, opened=d.day, resolved=r.day, outcome=r.outcome
+    )
+    c = cal.select("at")
+    j = dr.join(c, dr.opened <= c.at)
+    resolved = j.resolved.notnull() & (j.resolved <= j.at)
+    return j.group_by(["contract_id", "at"]).aggregate(
+        open_dispute=(~resolved).cast("int64").max() > 0,
+        lost_dispute=(resolved & (j.outcome == "freelancer_lost")).cast("int64").max() > 0,
+    )
+
+
+def _weight_centi(earnings: ir.NumericValue, span: ir.IntegerValue, p: Programme) -> ir.IntegerValue:
+    """§10 "Weight": tier by earnings, plus 1 per full span step, at most the cap (in hundredths)."""
+    w = p.jss.weight
+    tier = ibis.cases(
+        *((earnings <= money(t.up_to), centi(t.weight)) for t in w.tiers), else_=centi(w.above)
+    )
+    steps = (span // w.span_step_days).cast("int64")
+    return ibis.least(tier + steps * 100, centi(w.max)).cast("int64")
+
+
+def contract_days(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
+    """One row per contract and calendar day with everything the rules read about the contract.
+
+    `cal` needs the columns `at`, `lt_recent` (at − long_term_recent_days) and `pay_recent`
+    (at − large_contract_payment_days); all its columns are carried along for later windows.
+    """
+    j, o = p.jss, p.jss.outcome
+    c = src.contracts
+    first_with_client = c.day.min().over(group_by=[c.freelancer_id, c.client_id])
+    c = c.select(
+        "contract_id", "freelancer_id", "client_id", "agency_id", "category",
+        started=c.day, rehire=first_with_client < c.day,
+    )
+    ends = src.contract_ends.select("contract_id", end_day="day", end_reason="reason")
+    flags = src.client_flags.group_by("client_id").aggregate(flagged_on=src.client_flags.day.min())
+    cd = c.join(cal, c.started <= cal.at)
+    cd = cd.left_join(ends, "contract_id").drop("contract_id_right")
+    cd = cd.left_join(flags, "client_id").drop("client_id_right")
+    for state in (_payment_state(src, cal, p), _feedback_state(src, cal), _dispute_state(src, cal)):
+        cd = cd.left_join(state, ["contract_id", "at"]).drop("contract_id_right", "at_right")
+
+    ended = cd.end_day.notnull() & (cd.end_day <= cd.at)
+    flagged = cd.flagged_on.notnull() & (cd.flagged_on <= cd.at)
+    n_payments = cd.n_payments.fill_null(0)
+    span = ibis.cases(
+        (cd.first_paid.notnull(), cd.last_paid.delta(cd.first_paid, unit="day")), else_=0
+    ).cast("int64")
+    long_term = (
+        (n_payments >= j.long_term_min_payments)
+        & (span >= j.long_term_min_span_days)
+        & (cd.max_gap.fill_null(0) <= j.long_term_max_gap_days)
+        & (ended | (cd.last_paid > cd.lt_recent))
+    )
+    # A flagged client's feedback is ignored everywhere from the flag on, retroactively (§10).
+    public = ibis.cases((flagged, ibis.null("float64")), else_=cd.public_score.cast("float64"))
+    private = ibis.cases((flagged, ibis.null("int64")), else_=cd.private_score.cast("int64"))
+    has_feedback = public.notnull() | private.notnull()
+    negative = (
+        (public < o.negative_public_below).fill_null(False)
+        | (private <= o.negative_private_at_most).fill_null(False)
+        | cd.lost_dispute.fill_null(False)
+        | (ended & (cd.end_reason == "no_work_delivered"))
+    )
+    good_feedback = (
+        has_feedback
+        & (public.isnull() | (public >= o.successful_public_at_least))
+        & (private.isnull() | (private >= o.successful_private_at_least))
+    )
+    successful = ~negative & (
+        good_feedback
+        | ((long_term & ~has_feedback) if o.long_term_without_feedback_successful else False)
+        | ((cd.rehire & ended) if o.rehire_counts_as_successful else False)
+    )
+    earnings = ibis.greatest(cd.cum_net.fill_null(money(0)), money(0)).cast(MONEY)
+    open_dispute = cd.open_dispute.fill_null(False)
+    eligible = (
+        ((ended & has_feedback) | long_term)
+        & ~flagged
+        & ~open_dispute
+        & (negative | (earnings > money(0)))
+    )
+    key_day = ibis.cases((ended, cd.end_day), else_=cd.last_paid)
+    tr_plus = p.top_rated_plus
+    threshold = ibis.cases(
+        *((cd.category == cat, money(v)) for cat, v in tr_plus.large_contract.items() if cat != "other"),
+        else_=money(tr_plus.large_contract["other"]),
+    )
+    large = (
+        (earnings >= threshold)
+        & (cd.last_paid > cd.pay_recent).fill_null(False)
+        & ~open_dispute
+        & ~negative
+    )
+    return cd.select(
+        "contract_id", "freelancer_id", "client_id", "agency_id", "category", *cal.columns, "started",
+        "last_paid", "end_day", "end_reason",
+        ended=ended,
+        earnings=earnings,
+        span_days=span,
+        long_term=long_term,
+        flagged=flagged,
+        open_dispute=open_dispute,
+        public_score=public,
+        private_score=private,
+        outcome=ibis.cases((negative, "negative"), (successful, "successful"), else_="neutral"),
+        eligible=eligible,
+        key_day=key_day,
+        weight_centi=_weight_centi(earnings, span, p),
+        large=large,
+    )

@@ -1,0 +1,82 @@
+"""Per-freelancer facts in force on each day: profile, availability, readiness, activity, earnings.
+
+Each function returns one row per key and calendar day (`at`) where the fact exists; callers
+left-join them onto the entity-days, so a missing row means "no such event yet".
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from toprated.metrics.asof import as_of, last_of_day, union_all
+from toprated.metrics.contracts import MONEY, money
+from toprated.metrics.sources import Sources
+
+ACTIVITY_KINDS = ("proposal", "invitation_accepted")
+
+
+def profile_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+    """The latest `freelancer.profile_updated` up to each day (§10 "Profile")."""
+    p = last_of_day(src.profiles, ["freelancer_id"])
+    return as_of(p, ["freelancer_id"], ["completeness", "has_photo"], cal)
+
+
+def availability_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+    """The latest `freelancer.availability_updated` up to each day (§10 "Availability")."""
+    a = last_of_day(src.availability, ["freelancer_id"])
+    return as_of(a, ["freelancer_id"], ["available", "return_on"], cal)
+
+
+def readiness(src: Sources) -> ir.Table:
+    """The day each freelancer first passed the readiness test (§2)."""
+    r = src.readiness_tests
+    return r.group_by("freelancer_id").aggregate(readiness_on=r.day.min())
+
+
+def last_activity_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+    """The last day with a proposal, an accepted invitation or a payment up to each day (§10 "Activity").
+
+    A refund is not activity.
+    """
+    act = src.activities
+    a = act.filter(act.kind.isin(ACTIVITY_KINDS)).select("freelancer_id", "day")
+    pay, con = src.payments, src.contracts
+    paid = pay.filter(~pay.refund).join(con, pay.contract_id == con.contract_id)
+    days = union_all(a, paid.select(con.freelancer_id, pay.day)).distinct()
+    days = days.mutate(last_active=days.day)
+    return as_of(days, ["freelancer_id"], ["last_active"], cal)
+
+
+def earnings_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+    """`earnings_12m`: payments minus refunds dated in (at − N days, at], never below 0 (§10).
+
+    Running totals per entity (freelancer and agency contracts) read at both ends of the window.
+    `cal` needs the column `earn_from` (the window's exclusive lower bound).
+    """
+    pay, con = src.payments, src.contracts
+    signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
+    j = pay.join(con, pay.contract_id == con.contract_id)
+    by_freelancer = j.select(entity_id=con.freelancer_id, day=pay.day, amount=signed)
+    by_agency = j.filter(con.agency_id.notnull()).select(entity_id=con.agency_id, day=pay.day, amount=signed)
+    flows = union_all(by_freelancer, by_agency)
+    daily = flows.group_by(["entity_id", "day"]).aggregate(net=flows.amount.sum())
+    daily = daily.mutate(
+        cum=daily.net.sum().over(ibis.cumulative_window(group_by=daily.entity_id, order_by=daily.day))
+    )
+    upto_at = as_of(daily, ["entity_id"], ["cum"], cal)
+    upto_from = as_of(daily, ["entity_id"], ["cum"], cal, on="earn_from").rename(cum_from="cum")
+    e = upto_at.left_join(upto_from, ["entity_id", "at"]).drop("entity_id_right", "at_right")
+    value = ibis.greatest(e.cum - e.cum_from.fill_null(money(0)), money(0)).cast(MONEY)
+    return e.select("entity_id", "at", earnings_12m=value)
+
+
+def manual_badges_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+    """The latest manual act per entity and badge up to each day (§10 "Manual badges"), one column
+    per badge: True (granted), False (revoked) or null (never acted on)."""
+    m = last_of_day(src.manual_badges, ["entity_id", "badge"])
+    s = as_of(m, ["entity_id", "badge"], ["granted"], cal)
+    return s.group_by(["entity_id", "at"]).aggregate(
+        manual_rising_talent=s.granted.cast("int64").max(where=s.badge == "rising_talent") > 0,
+        manual_expert_vetted=s.granted.cast("int64").max(where=s.badge == "expert_vetted") > 0,
+    )

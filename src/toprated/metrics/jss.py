@@ -1,0 +1,91 @@
+"""Job Success Score per entity and day (programme.md §1 and §10 "Whose contracts", "Enough history").
+
+score(window) = 100 × (Σ weight successful − Σ weight negative) / Σ weight of all eligible
+contracts whose key day is in the window, floored at 0, rounded half up; the JSS is the best score
+among the windows with enough history, else null.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from toprated.metrics.asof import union_all
+from toprated.programme import Programme
+
+FREELANCER, AGENCY = "freelancer", "agency"
+
+
+def window_column(months: int) -> str:
+    return f"w{months}m"
+
+
+def entity_contracts(cd: ir.Table, removals: ir.Table) -> ir.Table:
+    """Contract-days seen from each entity they count for: their freelancer and, if any, agency.
+
+    `removals` (entity_id, contract_id, removed_from) are granted feedback-removal requests: the
+    contract stops counting for that entity's JSS from that day on (§10 "Feedback-removal").
+    """
+    as_freelancer = cd.mutate(entity_id=cd.freelancer_id, entity_kind=ibis.literal(FREELANCER))
+    as_agency = cd.filter(cd.agency_id.notnull()).mutate(
+        entity_id=cd.agency_id, entity_kind=ibis.literal(AGENCY)
+    )
+    ec = union_all(as_freelancer, as_agency)
+    r = removals.select("entity_id", "contract_id", "removed_from")
+    ec = ec.left_join(r, ["entity_id", "contract_id"]).drop("entity_id_right", "contract_id_right")
+    removed = ec.removed_from.notnull() & (ec.removed_from <= ec.at)
+    return ec.mutate(removed=removed, counts=ec.eligible & ~removed).drop("removed_from")
+
+
+def _score(good: ir.IntegerValue, total: ir.IntegerValue) -> ir.IntegerValue:
+    """round_half_up(max(0, 100·good/total)) exactly, in integer hundredths of weight.
+
+    floor((200·good + total) / (2·total)) is the half-up rounding of 100·good/total; both sides are
+    whole numbers well inside float64's exact range, so the float division cannot cross an integer.
+    """
+    num = (good * 200 + total).cast("float64")
+    den = (total * 2).cast("float64").nullif(0)
+    return ibis.cases((good <= 0, 0), else_=(num / den).floor().cast("int64")).cast("int64")
+
+
+def jss_by_day(ec: ir.Table, p: Programme) -> ir.Table:
+    """Per (entity_id, entity_kind, at): jss, each window's score, and recent negative outcomes.
+
+    `ec` must carry, from the calendar, one column per window named by `window_column` (the
+    exclusive lower bound of the window) and `rt_negative` (Rising Talent's negative-outcome bound).
+    """
+    j = p.jss
+    aggs: dict[str, ir.Value] = {}
+    for m in j.windows_months:
+        inside = ec.counts & (ec.key_day > ec[window_column(m)])
+        w = ec.weight_centi
+        aggs[f"good_{m}"] = (
+            w.sum(where=inside & (ec.outcome == "successful")).fill_null(0)
+            - w.sum(where=inside & (ec.outcome == "negative")).fill_null(0)
+        )
+        aggs[f"total_{m}"] = w.sum(where=inside).fill_null(0)
+        aggs[f"n_{m}"] = ec.contract_id.count(where=inside)
+        aggs[f"clients_{m}"] = ec.client_id.nunique(where=inside)
+    aggs["negative_recent"] = ec.contract_id.count(
+        where=ec.counts & (ec.outcome == "negative") & (ec.key_day > ec.rt_negative)
+    )
+    aggs["large_contracts"] = ec.contract_id.count(where=ec.large)
+    aggs["first_started"] = ec.started.min()
+    g = ec.group_by(["entity_id", "entity_kind", "at"]).aggregate(**aggs)
+    scores = {}
+    for m in j.windows_months:
+        enough = (g[f"n_{m}"] >= j.min_contracts) & (g[f"clients_{m}"] >= j.min_clients)
+        scores[f"jss_{m}m"] = ibis.cases(
+            (enough, _score(g[f"good_{m}"].cast("int64"), g[f"total_{m}"].cast("int64"))),
+            else_=ibis.null("int64"),
+        )
+    g = g.mutate(**scores)
+    cols = [g[c] for c in scores]
+    best = cols[0] if len(cols) == 1 else ibis.greatest(*cols)
+    return g.select(
+        "entity_id", "entity_kind", "at", *scores,
+        jss=best.cast("int64"),
+        negative_recent=g.negative_recent.cast("int64"),
+        large_contracts=g.large_contracts.cast("int64"),
+        first_started=g.first_started,
+    )
