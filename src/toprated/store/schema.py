@@ -171,7 +171,7 @@ feedback = sa.Table(
     _id("event_id", primary_key=True),
     _id("contract_id", nullable=False),
     *_when(),
-    sa.Column("public_score", sa.Float),
+    sa.Column("public_score", sa.Double),  # not Float: 4-byte REAL on DuckDB
     sa.Column("private_score", sa.Integer),
 )
 
@@ -228,7 +228,7 @@ manual_badges = sa.Table(
     *_when(),
     sa.Column("badge", sa.String, nullable=False),  # expert_vetted | rising_talent
     sa.Column("granted", sa.Boolean, nullable=False),  # True: badge.granted, False: badge.revoked
-    sa.Column("by", sa.String, nullable=False),
+    sa.Column("actor", sa.String, nullable=False),  # `by` in the event; BY is reserved in SQL
     sa.Column("reason", sa.String),
 )
 
@@ -239,7 +239,7 @@ removal_requests = sa.Table(
     _id("contract_id", nullable=False),
     *_when(),
     sa.Column("scope", sa.String, nullable=False),  # jss_only | jss_and_profile
-    sa.Column("by", sa.String, nullable=False),
+    sa.Column("actor", sa.String, nullable=False),  # `by` in the event; BY is reserved in SQL
 )
 
 #: Typed tables in the order they may be (re)derived; `events` is not among them.

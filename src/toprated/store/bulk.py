@@ -1,0 +1,136 @@
+"""Set-based reads and bulk writes for an import, one path per dialect (RECIPES.md, DuckDB recipe).
+
+DuckDB: the rows become a registered Arrow table and one `INSERT INTO … SELECT`; PostgreSQL: `COPY`.
+Both run on the caller's connection, inside the caller's transaction. Looking up what the store
+already holds about a batch is one join per table against a temporary table of the batch's keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from toprated.store import schema
+from toprated.store.plan import Known
+
+__all__ = ["fetch_known", "insert_rows", "next_seq"]
+
+_KEYS = "_toprated_keys"
+
+#: (namespace of plan.Known.firsts, table, key column) of the entity-defining tables
+_ENTITY_TABLES = (
+    ("party", schema.freelancers, "freelancer_id"),
+    ("party", schema.agencies, "agency_id"),
+    ("contract", schema.contracts, "contract_id"),
+    ("contract_end", schema.contract_ends, "contract_id"),
+    ("dispute", schema.disputes, "dispute_id"),
+    ("dispute_resolution", schema.dispute_resolutions, "dispute_id"),
+    ("hold", schema.holds, "hold_id"),
+    ("hold_lift", schema.hold_lifts, "hold_id"),
+)
+
+
+def _arrow_type(column: sa.Column) -> pa.DataType:
+    kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return pa.bool_()
+    if isinstance(kind, sa.BigInteger):
+        return pa.int64()
+    if isinstance(kind, sa.Integer):
+        return pa.int32()
+    if isinstance(kind, sa.Float):  # before Numeric: Float and Double are Numeric subclasses
+        return pa.float64()
+    if isinstance(kind, sa.Numeric):
+        return pa.decimal128(kind.precision or 18, kind.scale or 0)
+    if isinstance(kind, sa.DateTime):
+        return pa.timestamp("us")
+    if isinstance(kind, sa.Date):
+        return pa.date32()
+    return pa.string()
+
+
+def _driver(conn: sa.Connection) -> Any:
+    return conn.connection.driver_connection
+
+
+def _arrow(table: sa.Table, rows: Sequence[dict[str, Any]]) -> pa.Table:
+    return pa.table({c.name: pa.array([r.get(c.name) for r in rows], _arrow_type(c)) for c in table.columns})
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Append `rows` (dicts keyed by column name; missing keys are NULL) to `table` in bulk."""
+    if not rows:
+        return
+    columns = [c.name for c in table.columns]
+    names = ", ".join(f'"{c}"' for c in columns)
+    if conn.dialect.name == "duckdb":
+        view = f"_toprated_bulk_{table.name}"
+        duck = _driver(conn)
+        duck.register(view, _arrow(table, rows))
+        try:
+            conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {view}')
+        finally:
+            duck.unregister(view)
+    elif conn.dialect.name == "postgresql":
+        with _driver(conn).cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row.get(c) for c in columns])
+    else:  # not a supported store, but correct anywhere
+        conn.execute(table.insert(), [{c: r.get(c) for c in columns} for r in rows])
+
+
+def _load_keys(conn: sa.Connection, keys: Iterable[str]) -> None:
+    keys = sorted(set(keys))
+    if conn.dialect.name == "duckdb":
+        _driver(conn).register(_KEYS, pa.table({"k": pa.array(keys, pa.string())}))
+        return
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_KEYS} (k TEXT PRIMARY KEY) ON COMMIT DROP")
+    if conn.dialect.name == "postgresql":
+        with _driver(conn).cursor() as cur, cur.copy(f"COPY {_KEYS} (k) FROM STDIN") as copy:
+            for key in keys:
+                copy.write_row((key,))
+        conn.exec_driver_sql(f"ANALYZE {_KEYS}")
+    else:
+        conn.execute(sa.text(f"INSERT INTO {_KEYS} (k) VALUES (:k)"), [{"k": k} for k in keys])
+
+
+def _drop_keys(conn: sa.Connection) -> None:
+    if conn.dialect.name == "duckdb":
+        _driver(conn).unregister(_KEYS)
+    else:
+        conn.exec_driver_sql(f"DROP TABLE {_KEYS}")
+
+
+def _pairs(conn: sa.Connection, sql: str) -> dict[str, str]:
+    return {a: b for a, b in conn.exec_driver_sql(sql).all()}
+
+
+def fetch_known(conn: sa.Connection, keys: Iterable[str]) -> Known:
+    """What the store holds about `keys` (event ids and entity ids of a batch), in one join per table."""
+    known = Known()
+    if not conn.execute(sa.select(schema.events.c.id).limit(1)).all():  # .all(): DuckDB wants results drained
+        return known  # an empty store knows nothing: skip the look-ups
+    _load_keys(conn, keys)
+    try:
+        join = f"JOIN {_KEYS} k ON t.{{key}} = k.k"
+        sql = f"SELECT t.id, t.digest FROM events t {join.format(key='id')}"
+        known.digests.update(_pairs(conn, sql))
+        for namespace, table, key in _ENTITY_TABLES:
+            sql = f'SELECT t."{key}", t.event_id FROM "{table.name}" t {join.format(key=key)}'
+            found = _pairs(conn, sql)
+            known.firsts[namespace].update(found)
+            if table is schema.freelancers:
+                known.freelancers.update(found)
+            elif table is schema.agencies:
+                known.agencies.update(found)
+    finally:
+        _drop_keys(conn)
+    return known
+
+
+def next_seq(conn: sa.Connection) -> int:
+    """The arrival number of the next event (DESIGN.md: `seq` is for audit only)."""
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(schema.events.c.seq), 0))).scalar_one()) + 1
