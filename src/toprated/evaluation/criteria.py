@@ -179,8 +179,12 @@ def top_rated_agency(d: ir.Table, p: Programme) -> list[Criterion]:
     a = p.top_rated.agency
     return [
         jss_at_least(d, a.min_jss),
-        _c("owner_jss", d.owner_jss, d.owner_jss.isnull() | (d.owner_jss >= a.min_owner_jss),
-           f">= {a.min_owner_jss} if the owner has a JSS"),
+        _c(
+            "owner_jss",
+            d.owner_jss,
+            d.owner_jss.isnull() | (d.owner_jss >= a.min_owner_jss),
+            f">= {a.min_owner_jss} if the owner has a JSS",
+        ),
         members(d, a.min_members),
         earnings(d, a.min_earnings_12m, p.top_rated.earnings_days),
         profile(d, p, "owner_profile"),

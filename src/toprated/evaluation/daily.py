@@ -1,7 +1,9 @@
 """Entity-day tables: every fact a criterion reads, per freelancer or agency and calendar day.
 
 These are the columns `toprated.evaluation.criteria` refers to. Built once per evaluation over the
-calendar (the as-of day, its weekly points, and the projection days), all as one Ibis expression.
+calendar (the as-of day, its weekly points, and the projection days). The main steps are kept as
+temporary tables in the backend (see `toprated.evaluation.scratch`): one giant expression compiles to hundreds of KB
+of SQL with every shared step repeated, which costs more to compile and plan than to run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.evaluation import criteria as rules
+from toprated.evaluation.scratch import Scratch
 from toprated.metrics.agency import agency_profile_by_day, member_aggregates, members_by_day
 from toprated.metrics.contracts import MONEY, contract_days, money
 from toprated.metrics.freelancer import (
@@ -51,10 +54,10 @@ def _profile_ok(completeness: ir.IntegerValue, photo: ir.BooleanValue, elance: i
     return ok.fill_null(False)
 
 
-def entity_days(src: Sources, cal: ir.Table, p: Programme, removals: ir.Table) -> EntityDays:
+def entity_days(src: Sources, cal: ir.Table, p: Programme, removals: ir.Table, scratch: Scratch) -> EntityDays:
     cd = contract_days(src, cal, p)
-    ec = entity_contracts(cd, removals)
-    jss = jss_by_day(ec, p)
+    ec = scratch.keep(entity_contracts(cd, removals))
+    jss = scratch.keep(jss_by_day(ec, p))
     standing = standing_by_day(src, cal)
     earnings = earnings_by_day(src, cal)
     manual = manual_badges_by_day(src, cal)
@@ -99,7 +102,8 @@ def entity_days(src: Sources, cal: ir.Table, p: Programme, removals: ir.Table) -
     )
 
     # Agencies ----------------------------------------------------------------------------------
-    members = members_by_day(src, cal)
+    fd = scratch.keep(fd)
+    members = scratch.keep(members_by_day(src, cal))
     agg = member_aggregates(members, fd)
     a = src.agencies
     ad = a.join(c, a.day <= c.at).select(
@@ -138,8 +142,8 @@ def entity_days(src: Sources, cal: ir.Table, p: Programme, removals: ir.Table) -
         manual_expert_vetted=ibis.null("boolean"),
     )
 
-    fd = _with_rising_talent(fd, rules.rising_talent_freelancer(fd, p), p.top_rated.min_jss)
-    ad = _with_rising_talent(ad, rules.rising_talent_agency(ad, p), p.top_rated.agency.min_jss)
+    fd = scratch.keep(_with_rising_talent(fd, rules.rising_talent_freelancer(fd, p), p.top_rated.min_jss))
+    ad = scratch.keep(_with_rising_talent(ad, rules.rising_talent_agency(ad, p), p.top_rated.agency.min_jss))
     return EntityDays(freelancers=fd, agencies=ad, members=members, contracts=ec)
 
 

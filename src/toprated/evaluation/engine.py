@@ -12,10 +12,12 @@ from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from toprated.evaluation import criteria as rules
 from toprated.evaluation.daily import EntityDays, entity_days
-from toprated.metrics.calendar import Calendar, day_range, memtable
+from toprated.evaluation.scratch import Scratch
+from toprated.metrics.calendar import Calendar, arrow_table, day_range
 from toprated.metrics.jss import window_column
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
@@ -24,14 +26,17 @@ BADGES = ("rising_talent", "top_rated", "top_rated_plus", "expert_vetted")
 
 REMOVALS_SCHEMA = {"entity_id": "string", "contract_id": "string", "removed_from": "date"}
 
+#: A granted feedback removal: (deciding entity, contract, from day)
+Removal = tuple[str, str, date]
 
-def empty_removals() -> ir.Table:
-    return memtable({k: [] for k in REMOVALS_SCHEMA}, REMOVALS_SCHEMA)
 
-
-def removals_table(rows: list[tuple[str, str, date]]) -> ir.Table:
-    cols = {"entity_id": [r[0] for r in rows], "contract_id": [r[1] for r in rows], "removed_from": [r[2] for r in rows]}
-    return memtable(cols, REMOVALS_SCHEMA)
+def removals_arrow(rows: list[Removal]) -> pa.Table:
+    cols = {
+        "entity_id": [r[0] for r in rows],
+        "contract_id": [r[1] for r in rows],
+        "removed_from": [r[2] for r in rows],
+    }
+    return arrow_table(cols, REMOVALS_SCHEMA)
 
 
 def weekly_points(p: Programme, day: date) -> list[date]:
@@ -40,7 +45,7 @@ def weekly_points(p: Programme, day: date) -> list[date]:
     return [day - timedelta(days=tr.week_days * k) for k in range(tr.weeks_window)]
 
 
-def build_calendar(p: Programme, targets: list[date]) -> tuple[ir.Table, ir.Table]:
+def build_calendar(p: Programme, targets: list[date]) -> tuple[pa.Table, pa.Table]:
     """The calendar of every day the targets need, and the (at, point) table of weekly points."""
     points = {t: weekly_points(p, t) for t in targets}
     days = {d for ps in points.values() for d in ps}
@@ -62,11 +67,11 @@ def build_calendar(p: Programme, targets: list[date]) -> tuple[ir.Table, ir.Tabl
             "ban_from": p.standing.off_platform_ban_months,
         },
     )
-    weekly = memtable(
+    weekly = arrow_table(
         {"at": [t for t, ps in points.items() for _ in ps], "point": [d for ps in points.values() for d in ps]},
         {"at": "date", "point": "date"},
     )
-    return cal.table(), weekly
+    return cal.arrow(), weekly
 
 
 def criteria_of(badge: str, d: ir.Table, p: Programme, agency: bool) -> list[rules.Criterion]:
@@ -111,9 +116,11 @@ def _finish(d: ir.Table, weekly: ir.Table, targets: list[date], p: Programme, ag
 def _qualifies_on(t: ir.Table, as_of: date, badges: list[str]) -> ir.Table:
     """The first projected day after `as_of` on which each badge holds (§10 `qualifies_on`)."""
     later = t.filter(t.at > as_of)
-    return later.group_by("entity_id").aggregate(
-        **{f"{b}__qualifies_on": later.at.min(where=later[f"{b}_held"]) for b in badges}
-    ).rename(_qe="entity_id")
+    return (
+        later.group_by("entity_id")
+        .aggregate(**{f"{b}__qualifies_on": later.at.min(where=later[f"{b}_held"]) for b in badges})
+        .rename(_qe="entity_id")
+    )
 
 
 @dataclass(frozen=True)
@@ -125,25 +132,37 @@ class Evaluation:
     days: EntityDays
 
 
+def evaluate_days(
+    src: Sources, p: Programme, targets: list[date], scratch: Scratch, removals: list[Removal] | None = None
+) -> tuple[ir.Table, ir.Table, EntityDays]:
+    """Freelancer and agency rows for every target day: all criteria and `<badge>_held` columns."""
+    cal_rows, weekly_rows = build_calendar(p, targets)
+    cal, weekly = scratch.keep(cal_rows), scratch.keep(weekly_rows)
+    ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
+    fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, agency=False))
+    ag = scratch.keep(_finish(ed.agencies, weekly, targets, p, agency=True))
+    return fr, ag, ed
+
+
 def evaluate(
     src: Sources,
     p: Programme,
     as_of: date,
-    removals: ir.Table | None = None,
+    scratch: Scratch,
+    removals: list[Removal] | None = None,
     project: bool = True,
 ) -> Evaluation:
     """Every entity's badges and criteria at `as_of`, and (when `project`) its `qualifies_on` dates.
 
-    Only facts known on `as_of` are used, so projected days see no event after it.
+    Only facts known on `as_of` are used, so projected days see no event after it. The result's
+    tables read temporary tables of `scratch`: run them before closing it.
     """
     src = src.known_until(as_of)
     horizon = p.projection.horizon_days if project else 0
     targets = day_range(as_of, as_of + timedelta(days=horizon))
-    cal, weekly = build_calendar(p, targets)
-    ed = entity_days(src, cal, p, removals if removals is not None else empty_removals())
+    fr_all, ag_all, ed = evaluate_days(src, p, targets, scratch, removals)
     out = []
-    for d, agency in ((ed.freelancers, False), (ed.agencies, True)):
-        t = _finish(d, weekly, targets, p, agency)
+    for t, agency in ((fr_all, False), (ag_all, True)):
         badges = badges_for(agency)
         now = t.filter(t.at == as_of)
         if project:

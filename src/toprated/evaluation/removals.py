@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from toprated.evaluation.engine import Removal
 from toprated.metrics.calendar import months_before
-from toprated.metrics.sources import Sources, restrict
+from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 
-#: (sources restricted to the entity, removals so far, day) -> (holds Top Rated, JSS)
-StatusAt = Callable[[Sources, list[tuple[str, str, date]], date, str], tuple[bool, int | None]]
+#: (sources, granted removals, days, entities) -> {(entity, day): (holds Top Rated, JSS)}
+StatusAt = Callable[[Sources, list[Removal], list[date], list[str]], dict[tuple[str, date], tuple[bool, int | None]]]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,18 @@ def _requests(src: Sources, up_to: date) -> list[_Request]:
     a = src.agencies.select("agency_id", "owner_id")
     j = r.join(c, "contract_id").left_join(e, "contract_id").drop("contract_id_right")
     j = j.left_join(a, "agency_id").drop("agency_id_right")
-    cols = ["event_id", "ts", "day", "contract_id", "scope", "actor", "freelancer_id", "agency_id", "owner_id", "end_day"]
+    cols = [
+        "event_id",
+        "ts",
+        "day",
+        "contract_id",
+        "scope",
+        "actor",
+        "freelancer_id",
+        "agency_id",
+        "owner_id",
+        "end_day",
+    ]
     rows = j.select(*cols).order_by(["ts", "event_id"]).to_pyarrow().to_pylist()
     return [_Request(**row) for row in rows]
 
@@ -84,67 +96,86 @@ def _ended_days(src: Sources, entity_ids: set[str]) -> dict[str, list[date]]:
     return out
 
 
-def decide_removals(
-    src: Sources,
-    p: Programme,
-    up_to: date,
-    status_at: StatusAt,
-    closure: Callable[[list[str]], list[str]],
-) -> list[Decision]:
-    """Decide every request dated on or before `up_to`, in (time, id) order."""
+def _precheck(
+    r: _Request, entity: str, granted: list[Removal], last: dict[str, date], ended: dict[str, list[date]], p: Programme
+) -> str | None:
+    """The checks that need no evaluation; the reason to refuse, or None."""
+    fr = p.feedback_removal
+    asker = r.owner_id if r.agency_id else r.freelancer_id
+    if r.actor != asker:
+        who = f"the agency's owner {asker}" if r.agency_id else f"the contract's freelancer {r.freelancer_id}"
+        return f"requested by {r.actor}, not {who}"
+    if r.end_day is None or r.end_day > r.day:
+        return f"contract {r.contract_id} had not ended on {r.day}"
+    if any(g[0] == entity and g[1] == r.contract_id for g in granted):
+        return f"contract {r.contract_id} is already removed"
+    prev = last.get(entity)
+    if prev is not None:
+        if prev > months_before(r.day, fr.min_months_between):
+            return f"previous removal granted on {prev}; the next needs {fr.min_months_between} months"
+        n = sum(1 for d in ended.get(entity, []) if prev < d <= r.day)
+        if n < fr.min_completed_contracts_between:
+            return (
+                f"{n} contracts ended since the previous removal on {prev}; {fr.min_completed_contracts_between} needed"
+            )
+    return None
+
+
+def decide_removals(src: Sources, p: Programme, up_to: date, status_at: StatusAt) -> list[Decision]:
+    """Decide every request dated on or before `up_to`, as if one after another in (time, id) order.
+
+    Requests are decided in rounds so that one evaluation serves many of them: a request is ready
+    when no earlier undecided request can change its deciding entity's status (one of the same
+    entity, or for an agency, one of its owner, whose JSS the agency's Top Rated reads).
+    """
     requests = _requests(src, up_to)
     deciding = {r.agency_id or r.freelancer_id for r in requests}
     ended = _ended_days(src, deciding)
-    fr = p.feedback_removal
-    granted: list[tuple[str, str, date]] = []
+    granted: list[Removal] = []
     last_granted: dict[str, date] = {}
-    out: list[Decision] = []
-    for r in requests:
-        entity = r.agency_id or r.freelancer_id
+    decided: dict[str, Decision] = {}
+
+    def entity_of(r: _Request) -> str:
+        return r.agency_id or r.freelancer_id
+
+    def decide(r: _Request, ok: bool, reason: str) -> None:
         kind = "agency" if r.agency_id else "freelancer"
+        decided[r.event_id] = Decision(r.event_id, r.day, r.contract_id, entity_of(r), kind, r.scope, ok, reason)
 
-        def decide(ok: bool, reason: str, r: _Request = r, entity: str = entity, kind: str = kind) -> None:
-            out.append(Decision(r.event_id, r.day, r.contract_id, entity, kind, r.scope, ok, reason))
-
-        asker = r.owner_id if r.agency_id else r.freelancer_id
-        if r.actor != asker:
-            who = f"the agency's owner {asker}" if r.agency_id else f"the contract's freelancer {r.freelancer_id}"
-            decide(False, f"requested by {r.actor}, not {who}")
-            continue
-        if r.end_day is None or r.end_day > r.day:
-            decide(False, f"contract {r.contract_id} had not ended on {r.day}")
-            continue
-        if any(g[0] == entity and g[1] == r.contract_id for g in granted):
-            decide(False, f"contract {r.contract_id} is already removed")
-            continue
-        prev = last_granted.get(entity)
-        if prev is not None:
-            earliest = months_before(r.day, fr.min_months_between)
-            if prev > earliest:
-                decide(False, f"previous removal granted on {prev}; the next needs {fr.min_months_between} months")
+    while len(decided) < len(requests):
+        blocked: set[str] = set()  # entities with an undecided earlier request
+        ready: list[_Request] = []
+        for r in requests:
+            if r.event_id in decided:
                 continue
-            n = sum(1 for d in ended.get(entity, []) if prev < d <= r.day)
-            if n < fr.min_completed_contracts_between:
-                decide(
-                    False,
-                    f"{n} contracts ended since the previous removal on {prev}; "
-                    f"{fr.min_completed_contracts_between} needed",
-                )
+            e = entity_of(r)
+            if e in blocked or (r.agency_id and r.owner_id in blocked):
+                blocked.add(e)
                 continue
-        scope = restrict(src, closure([entity]))
-        top_rated, jss_with = status_at(scope, granted, r.day, entity)
-        if not top_rated:
-            decide(False, f"{entity} did not hold Top Rated on {r.day}")
+            reason = _precheck(r, e, granted, last_granted, ended, p)
+            if reason is not None:
+                decide(r, False, reason)
+                continue
+            ready.append(r)
+            blocked.add(e)
+        if not ready:
             continue
-        _, jss_without = status_at(scope, [*granted, (entity, r.contract_id, r.day)], r.day, entity)
-        if jss_without is None:
-            decide(False, "without this contract there would be no JSS; it stays counted")
-            continue
-        if jss_with is not None and jss_without < jss_with:
-            decide(False, f"removing it would lower the JSS from {jss_with} to {jss_without}; it stays counted")
-            continue
-        granted.append((entity, r.contract_id, r.day))
-        last_granted[entity] = r.day
-        decide(True, f"granted: JSS {jss_with} → {jss_without} from {r.day}")
-    return out
-
+        entities = sorted({entity_of(r) for r in ready})
+        days = sorted({r.day for r in ready})
+        with_ = status_at(src, granted, days, entities)
+        without = status_at(src, [*granted, *((entity_of(r), r.contract_id, r.day) for r in ready)], days, entities)
+        for r in ready:
+            e = entity_of(r)
+            top_rated, jss_with = with_.get((e, r.day), (False, None))
+            jss_without = without.get((e, r.day), (False, None))[1]
+            if not top_rated:
+                decide(r, False, f"{e} did not hold Top Rated on {r.day}")
+            elif jss_without is None:
+                decide(r, False, "without this contract there would be no JSS; it stays counted")
+            elif jss_with is not None and jss_without < jss_with:
+                decide(r, False, f"removing it would lower the JSS from {jss_with} to {jss_without}; it stays counted")
+            else:
+                granted.append((e, r.contract_id, r.day))
+                last_granted[e] = r.day
+                decide(r, True, f"granted: JSS {jss_with} → {jss_without} from {r.day}")
+    return [decided[r.event_id] for r in requests]

@@ -13,8 +13,9 @@ from typing import Any
 
 import ibis
 
-from toprated.evaluation.engine import BADGES, Evaluation, evaluate, removals_table
+from toprated.evaluation.engine import BADGES, Removal, evaluate, evaluate_days
 from toprated.evaluation.removals import Decision, decide_removals
+from toprated.evaluation.scratch import Scratch
 from toprated.metrics.sources import Sources, restrict
 from toprated.programme import Programme
 
@@ -36,13 +37,20 @@ def entity_closure(src: Sources, ids: Iterable[str]) -> list[str]:
 
 
 def _status_at(p: Programme):
-    def status(src: Sources, removals: list[tuple[str, str, date]], day: date, entity: str) -> tuple[bool, Any]:
-        ev = evaluate(src, p, day, removals_table(removals), project=False)
-        for t in (ev.freelancers, ev.agencies):
-            rows = t.filter(t.entity_id == entity).select("top_rated_held", "jss").to_pyarrow().to_pylist()
-            if rows:
-                return bool(rows[0]["top_rated_held"]), rows[0]["jss"]
-        return False, None
+    """Top Rated and JSS of some entities on some days (for feedback-removal decisions)."""
+
+    def status(
+        src: Sources, removals: list[Removal], days: list[date], entities: list[str]
+    ) -> dict[tuple[str, date], tuple[bool, Any]]:
+        scope = restrict(src, entity_closure(src, entities))
+        out: dict[tuple[str, date], tuple[bool, Any]] = {}
+        with Scratch(src.backend) as scratch:
+            fr, ag, _ = evaluate_days(scope, p, days, scratch, removals)
+            for t in (fr, ag):
+                rows = t.filter(t.entity_id.isin(entities)).select("entity_id", "at", "top_rated_held", "jss")
+                for row in rows.to_pyarrow().to_pylist():
+                    out[(row["entity_id"], row["at"])] = (bool(row["top_rated_held"]), row["jss"])
+        return out
 
     return status
 
@@ -66,12 +74,13 @@ def evaluate_store(
 ) -> Result:
     """Evaluate every entity (or only `entity_ids`) of the store behind `con` at `as_of`."""
     full = Sources.from_backend(con)
-    decisions = decide_removals(full, p, as_of, _status_at(p), lambda ids: entity_closure(full, ids))
+    decisions = decide_removals(full, p, as_of, _status_at(p))
     src = restrict(full, entity_closure(full, entity_ids)) if entity_ids else full
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
-    ev: Evaluation = evaluate(src, p, as_of, removals_table(removals), project=project)
-    fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
-    ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
+    with Scratch(con) as scratch:
+        ev = evaluate(src, p, as_of, scratch, removals, project=project)
+        fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
+        ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
     if entity_ids:
         wanted = set(entity_ids)
         fr = [r for r in fr if r["entity_id"] in wanted]

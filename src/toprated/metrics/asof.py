@@ -1,4 +1,4 @@
-""""The latest fact up to day D", for every day of a calendar, in one range join.
+""" "The latest fact up to day D", for every day of a calendar, in one range join.
 
 Each fact row becomes an interval [day, next fact's day) per key; joining the intervals to the
 calendar gives, for each key and calendar day, the fact in force. This is the one mechanism behind

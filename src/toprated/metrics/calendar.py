@@ -11,17 +11,14 @@ import calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-import ibis
-import ibis.expr.types as ir
 import pyarrow as pa
 
 _ARROW = {"date": pa.date32(), "string": pa.string(), "int64": pa.int64(), "boolean": pa.bool_()}
 
 
-def memtable(columns: dict[str, list], schema: dict[str, str]) -> ir.Table:
-    """A small in-memory table, built through Arrow (pandas would turn empty dates into floats)."""
-    arrays = {name: pa.array(columns[name], type=_ARROW[typ]) for name, typ in schema.items()}
-    return ibis.memtable(pa.table(arrays))
+def arrow_table(columns: dict[str, list], schema: dict[str, str]) -> pa.Table:
+    """A small table made in Python, typed explicitly (an empty list has no type of its own)."""
+    return pa.table({name: pa.array(columns[name], type=_ARROW[typ]) for name, typ in schema.items()})
 
 
 def months_before(day: date, months: int) -> date:
@@ -61,6 +58,6 @@ class Calendar:
             cols[name] = [months_before(d, n) for d in self.days]
         return cols
 
-    def table(self) -> ir.Table:
+    def arrow(self) -> pa.Table:
         cols = self.rows()
-        return memtable(cols, {name: "date" for name in cols})
+        return arrow_table(cols, {name: "date" for name in cols})

@@ -34,9 +34,7 @@ def _payment_state(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
     """Running totals of a contract's payments, in force on each calendar day (§10 earnings/span)."""
     pay = src.payments
     signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
-    daily = pay.group_by(["contract_id", "day"]).aggregate(
-        net=signed.sum(), n_paid=(~pay.refund).cast("int64").sum()
-    )
+    daily = pay.group_by(["contract_id", "day"]).aggregate(net=signed.sum(), n_paid=(~pay.refund).cast("int64").sum())
     cum = ibis.cumulative_window(group_by=daily.contract_id, order_by=daily.day)
     paid_day = ibis.cases((daily.n_paid > 0, daily.day), else_=ibis.null("date"))
     s = daily.mutate(
@@ -80,9 +78,7 @@ def _dispute_state(src: Sources, cal: ir.Table) -> ir.Table:
 def _weight_centi(earnings: ir.NumericValue, span: ir.IntegerValue, p: Programme) -> ir.IntegerValue:
     """§10 "Weight": tier by earnings, plus 1 per full span step, at most the cap (in hundredths)."""
     w = p.jss.weight
-    tier = ibis.cases(
-        *((earnings <= money(t.up_to), centi(t.weight)) for t in w.tiers), else_=centi(w.above)
-    )
+    tier = ibis.cases(*((earnings <= money(t.up_to), centi(t.weight)) for t in w.tiers), else_=centi(w.above))
     steps = (span // w.span_step_days).cast("int64")
     return ibis.least(tier + steps * 100, centi(w.max)).cast("int64")
 
@@ -97,8 +93,13 @@ def contract_days(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
     c = src.contracts
     first_with_client = c.day.min().over(group_by=[c.freelancer_id, c.client_id])
     c = c.select(
-        "contract_id", "freelancer_id", "client_id", "agency_id", "category",
-        started=c.day, rehire=first_with_client < c.day,
+        "contract_id",
+        "freelancer_id",
+        "client_id",
+        "agency_id",
+        "category",
+        started=c.day,
+        rehire=first_with_client < c.day,
     )
     ends = src.contract_ends.select("contract_id", end_day="day", end_reason="reason")
     flags = src.client_flags.group_by("client_id").aggregate(flagged_on=src.client_flags.day.min())
@@ -111,9 +112,7 @@ def contract_days(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
     ended = cd.end_day.notnull() & (cd.end_day <= cd.at)
     flagged = cd.flagged_on.notnull() & (cd.flagged_on <= cd.at)
     n_payments = cd.n_payments.fill_null(0)
-    span = ibis.cases(
-        (cd.first_paid.notnull(), cd.last_paid.delta(cd.first_paid, unit="day")), else_=0
-    ).cast("int64")
+    span = ibis.cases((cd.first_paid.notnull(), cd.last_paid.delta(cd.first_paid, unit="day")), else_=0).cast("int64")
     long_term = (
         (n_payments >= j.long_term_min_payments)
         & (span >= j.long_term_min_span_days)
@@ -142,27 +141,25 @@ def contract_days(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
     )
     earnings = ibis.greatest(cd.cum_net.fill_null(money(0)), money(0)).cast(MONEY)
     open_dispute = cd.open_dispute.fill_null(False)
-    eligible = (
-        ((ended & has_feedback) | long_term)
-        & ~flagged
-        & ~open_dispute
-        & (negative | (earnings > money(0)))
-    )
+    eligible = ((ended & has_feedback) | long_term) & ~flagged & ~open_dispute & (negative | (earnings > money(0)))
     key_day = ibis.cases((ended, cd.end_day), else_=cd.last_paid)
     tr_plus = p.top_rated_plus
     threshold = ibis.cases(
         *((cd.category == cat, money(v)) for cat, v in tr_plus.large_contract.items() if cat != "other"),
         else_=money(tr_plus.large_contract["other"]),
     )
-    large = (
-        (earnings >= threshold)
-        & (cd.last_paid > cd.pay_recent).fill_null(False)
-        & ~open_dispute
-        & ~negative
-    )
+    large = (earnings >= threshold) & (cd.last_paid > cd.pay_recent).fill_null(False) & ~open_dispute & ~negative
     return cd.select(
-        "contract_id", "freelancer_id", "client_id", "agency_id", "category", *cal.columns, "started",
-        "last_paid", "end_day", "end_reason",
+        "contract_id",
+        "freelancer_id",
+        "client_id",
+        "agency_id",
+        "category",
+        *cal.columns,
+        "started",
+        "last_paid",
+        "end_day",
+        "end_reason",
         ended=ended,
         earnings=earnings,
         span_days=span,

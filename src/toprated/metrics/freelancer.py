@@ -61,9 +61,7 @@ def earnings_by_day(src: Sources, cal: ir.Table) -> ir.Table:
     by_agency = j.filter(con.agency_id.notnull()).select(entity_id=con.agency_id, day=pay.day, amount=signed)
     flows = union_all(by_freelancer, by_agency)
     daily = flows.group_by(["entity_id", "day"]).aggregate(net=flows.amount.sum())
-    daily = daily.mutate(
-        cum=daily.net.sum().over(ibis.cumulative_window(group_by=daily.entity_id, order_by=daily.day))
-    )
+    daily = daily.mutate(cum=daily.net.sum().over(ibis.cumulative_window(group_by=daily.entity_id, order_by=daily.day)))
     upto_at = as_of(daily, ["entity_id"], ["cum"], cal)
     upto_from = as_of(daily, ["entity_id"], ["cum"], cal, on="earn_from").rename(cum_from="cum")
     e = upto_at.left_join(upto_from, ["entity_id", "at"]).drop("entity_id_right", "at_right")

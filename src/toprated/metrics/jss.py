@@ -27,9 +27,7 @@ def entity_contracts(cd: ir.Table, removals: ir.Table) -> ir.Table:
     contract stops counting for that entity's JSS from that day on (§10 "Feedback-removal").
     """
     as_freelancer = cd.mutate(entity_id=cd.freelancer_id, entity_kind=ibis.literal(FREELANCER))
-    as_agency = cd.filter(cd.agency_id.notnull()).mutate(
-        entity_id=cd.agency_id, entity_kind=ibis.literal(AGENCY)
-    )
+    as_agency = cd.filter(cd.agency_id.notnull()).mutate(entity_id=cd.agency_id, entity_kind=ibis.literal(AGENCY))
     ec = union_all(as_freelancer, as_agency)
     r = removals.select("entity_id", "contract_id", "removed_from")
     ec = ec.left_join(r, ["entity_id", "contract_id"]).drop("entity_id_right", "contract_id_right")
@@ -59,10 +57,9 @@ def jss_by_day(ec: ir.Table, p: Programme) -> ir.Table:
     for m in j.windows_months:
         inside = ec.counts & (ec.key_day > ec[window_column(m)])
         w = ec.weight_centi
-        aggs[f"good_{m}"] = (
-            w.sum(where=inside & (ec.outcome == "successful")).fill_null(0)
-            - w.sum(where=inside & (ec.outcome == "negative")).fill_null(0)
-        )
+        aggs[f"good_{m}"] = w.sum(where=inside & (ec.outcome == "successful")).fill_null(0) - w.sum(
+            where=inside & (ec.outcome == "negative")
+        ).fill_null(0)
         aggs[f"total_{m}"] = w.sum(where=inside).fill_null(0)
         aggs[f"n_{m}"] = ec.contract_id.count(where=inside)
         aggs[f"clients_{m}"] = ec.client_id.nunique(where=inside)
@@ -83,7 +80,10 @@ def jss_by_day(ec: ir.Table, p: Programme) -> ir.Table:
     cols = [g[c] for c in scores]
     best = cols[0] if len(cols) == 1 else ibis.greatest(*cols)
     return g.select(
-        "entity_id", "entity_kind", "at", *scores,
+        "entity_id",
+        "entity_kind",
+        "at",
+        *scores,
         jss=best.cast("int64"),
         negative_recent=g.negative_recent.cast("int64"),
         large_contracts=g.large_contracts.cast("int64"),

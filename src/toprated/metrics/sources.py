@@ -7,7 +7,7 @@ uses only the past.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import ibis
@@ -61,15 +61,16 @@ class Sources:
     violations: ir.Table
     manual_badges: ir.Table
     removal_requests: ir.Table
+    backend: ibis.BaseBackend
 
     @classmethod
     def from_backend(cls, con: ibis.BaseBackend) -> Sources:
-        return cls(**{name: con.table(name) for name in TABLES})
+        return cls(backend=con, **{name: con.table(name) for name in TABLES})
 
     def known_until(self, day: date) -> Sources:
         """Only the facts whose UTC day is on or before `day`."""
         cut = ibis.literal(day, type="date")
-        return replace(self, **{f.name: getattr(self, f.name).filter(lambda t: t.day <= cut) for f in fields(self)})
+        return replace(self, **{name: getattr(self, name).filter(lambda t: t.day <= cut) for name in TABLES})
 
 
 def restrict(src: Sources, entity_ids: list[str]) -> Sources:

@@ -39,4 +39,3 @@ def standing_by_day(src: Sources, cal: ir.Table) -> ir.Table:
         violations=both.violations.fill_null(0).cast("int64"),
         off_platform_ban=both.off_platform_ban.fill_null(0).cast("int64"),
     )
-
