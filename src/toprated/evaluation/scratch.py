@@ -8,6 +8,7 @@ to run. Everything is dropped when the evaluation is done.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from types import TracebackType
@@ -35,10 +36,9 @@ class Scratch:
     def close(self) -> None:
         while self.names:
             name = self.names.pop()
-            try:
+            # A temp table also vanishes with the session, so a failed drop is harmless.
+            with contextlib.suppress(Exception):
                 self.con.drop_table(name, force=True)
-            except Exception:
-                pass
 
     def __enter__(self) -> Scratch:
         return self
