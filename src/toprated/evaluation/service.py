@@ -7,7 +7,7 @@ the typed tables (DuckDB file, PostgreSQL, …).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -63,6 +63,7 @@ class Result:
     freelancers: list[dict[str, Any]]
     agencies: list[dict[str, Any]]
     decisions: list[Decision]
+    contracts: list[dict[str, Any]] = field(default_factory=list)  # with `contracts_of`: the JSS breakdown
 
 
 def evaluate_store(
@@ -71,8 +72,13 @@ def evaluate_store(
     as_of: date,
     entity_ids: list[str] | None = None,
     project: bool = True,
+    contracts_of: str | None = None,
 ) -> Result:
-    """Evaluate every entity (or only `entity_ids`) of the store behind `con` at `as_of`."""
+    """Evaluate every entity (or only `entity_ids`) of the store behind `con` at `as_of`.
+
+    `contracts_of` names an entity whose contracts, as its JSS sees them on `as_of`, are returned
+    too (outcome, weight, eligibility, windows): the per-contract breakdown of `explain`.
+    """
     full = Sources.from_backend(con)
     decisions = decide_removals(full, p, as_of, _status_at(p))
     src = restrict(full, entity_closure(full, entity_ids)) if entity_ids else full
@@ -81,11 +87,16 @@ def evaluate_store(
         ev = evaluate(src, p, as_of, scratch, removals, project=project)
         fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
         ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
+        contracts: list[dict[str, Any]] = []
+        if contracts_of is not None:
+            ec = ev.days.contracts
+            mine = ec.filter((ec.entity_id == contracts_of) & (ec.at == as_of)).order_by(["started", "contract_id"])
+            contracts = mine.to_pyarrow().to_pylist()
     if entity_ids:
         wanted = set(entity_ids)
         fr = [r for r in fr if r["entity_id"] in wanted]
         ag = [r for r in ag if r["entity_id"] in wanted]
-    return Result(as_of, fr, ag, decisions)
+    return Result(as_of, fr, ag, decisions, contracts)
 
 
 def badge_list(row: dict[str, Any], agency: bool) -> list[str]:

@@ -89,3 +89,12 @@ def jss_by_day(ec: ir.Table, p: Programme) -> ir.Table:
         large_contracts=g.large_contracts.cast("int64"),
         first_started=g.first_started,
     )
+
+
+def score_of(good_centi: int, total_centi: int) -> int:
+    """The same score as `_score`, in plain Python: for what-if answers and as a test oracle."""
+    if total_centi <= 0:
+        raise ValueError("a score needs a positive total weight")
+    if good_centi <= 0:
+        return 0
+    return (200 * good_centi + total_centi) // (2 * total_centi)
