@@ -38,23 +38,15 @@ _register()
 
 
 def main() -> None:
+    """Entry point: usage errors are typer's; our `UserError`s print one clear message, no traceback."""
     try:
-        app(standalone_mode=False)
+        app()
     except UserError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("aborted")
+    except KeyboardInterrupt:
+        err.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import pyarrow as pa
 from toprated.evaluation import criteria as rules
 from toprated.evaluation.daily import EntityDays, entity_days
 from toprated.evaluation.scratch import Scratch
+from toprated.metrics.asof import ones
 from toprated.metrics.calendar import Calendar, arrow_table, day_range
 from toprated.metrics.jss import window_column
 from toprated.metrics.sources import Sources
@@ -95,7 +96,7 @@ def _finish(d: ir.Table, weekly: ir.Table, targets: list[date], p: Programme, ag
     """Target days only: eligible weeks, Top Rated, Top Rated Plus, Expert-Vetted, all criteria."""
     pts = d.select(_e=d.entity_id, _point=d.at, _ok=d.point_ok)
     w = weekly.join(pts, weekly.point == pts._point)
-    weeks = w.group_by([w._e, w.at]).aggregate(eligible_weeks=w._ok.cast("int64").sum())
+    weeks = w.group_by([w._e, w.at]).aggregate(eligible_weeks=ones(w._ok).sum())
     weeks = weeks.rename(_wat="at")
     t = d.filter(d.at.isin(targets))
     t = t.left_join(weeks, [t.entity_id == weeks._e, t.at == weeks._wat]).drop("_e", "_wat")

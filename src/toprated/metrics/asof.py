@@ -42,6 +42,11 @@ def as_of(
     return j.select(*keys, "at", *values)
 
 
+def ones(condition: ir.BooleanValue) -> ir.IntegerValue:
+    """1 where the condition holds, else 0: for counting with SUM (PostgreSQL cannot cast bool to int)."""
+    return ibis.cases((condition, 1), else_=0).cast("int64")
+
+
 def union_all(first: ir.Table, *rest: ir.Table) -> ir.Table:
     """UNION ALL of tables with the same columns; NOT NULL differences are dropped first."""
 

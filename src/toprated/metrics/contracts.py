@@ -14,7 +14,7 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
-from toprated.metrics.asof import as_of, last_of_day
+from toprated.metrics.asof import as_of, last_of_day, ones
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 
@@ -34,7 +34,7 @@ def _payment_state(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
     """Running totals of a contract's payments, in force on each calendar day (§10 earnings/span)."""
     pay = src.payments
     signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
-    daily = pay.group_by(["contract_id", "day"]).aggregate(net=signed.sum(), n_paid=(~pay.refund).cast("int64").sum())
+    daily = pay.group_by(["contract_id", "day"]).aggregate(net=signed.sum(), n_paid=ones(~pay.refund).sum())
     cum = ibis.cumulative_window(group_by=daily.contract_id, order_by=daily.day)
     paid_day = ibis.cases((daily.n_paid > 0, daily.day), else_=ibis.null("date"))
     s = daily.mutate(
@@ -70,8 +70,8 @@ def _dispute_state(src: Sources, cal: ir.Table) -> ir.Table:
     j = dr.join(c, dr.opened <= c.at)
     resolved = j.resolved.notnull() & (j.resolved <= j.at)
     return j.group_by(["contract_id", "at"]).aggregate(
-        open_dispute=(~resolved).cast("int64").max() > 0,
-        lost_dispute=(resolved & (j.outcome == "freelancer_lost")).cast("int64").max() > 0,
+        open_dispute=ones(~resolved).max() > 0,
+        lost_dispute=ones(resolved & (j.outcome == "freelancer_lost")).max() > 0,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from toprated.metrics.asof import as_of, last_of_day, union_all
+from toprated.metrics.asof import as_of, last_of_day, ones, union_all
 from toprated.metrics.contracts import MONEY, money
 from toprated.metrics.sources import Sources
 
@@ -75,6 +75,6 @@ def manual_badges_by_day(src: Sources, cal: ir.Table) -> ir.Table:
     m = last_of_day(src.manual_badges, ["entity_id", "badge"])
     s = as_of(m, ["entity_id", "badge"], ["granted"], cal)
     return s.group_by(["entity_id", "at"]).aggregate(
-        manual_rising_talent=s.granted.cast("int64").max(where=s.badge == "rising_talent") > 0,
-        manual_expert_vetted=s.granted.cast("int64").max(where=s.badge == "expert_vetted") > 0,
+        manual_rising_talent=ones(s.granted).max(where=s.badge == "rising_talent") > 0,
+        manual_expert_vetted=ones(s.granted).max(where=s.badge == "expert_vetted") > 0,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from toprated.metrics.asof import ones
 from toprated.metrics.sources import Sources
 
 
@@ -29,7 +30,7 @@ def standing_by_day(src: Sources, cal: ir.Table) -> ir.Table:
     recent = vj.day > vj.violation_from
     banned = (vj.kind == "off_platform_payment") & (vj.day > vj.ban_from)
     viol = vj.group_by(["entity_id", "at"]).aggregate(
-        violations=recent.cast("int64").sum(), off_platform_ban=banned.cast("int64").sum()
+        violations=ones(recent).sum(), off_platform_ban=ones(banned).sum()
     )
     both = holds.outer_join(viol, ["entity_id", "at"])
     return both.select(
