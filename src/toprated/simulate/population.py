@@ -64,8 +64,8 @@ def draw_freelancers(chunk: Chunk) -> Freelancers:
     last_work = np.maximum(last_work, first_work)
 
     great = rng.random(n) < s.great_freelancer_share
-    a = 4.0
-    b = a * (1 - s.ordinary_quality_mean) / s.ordinary_quality_mean
+    a = s.ordinary_quality_concentration * s.ordinary_quality_mean
+    b = s.ordinary_quality_concentration * (1 - s.ordinary_quality_mean)
     quality = np.where(great, rng.beta(40.0, 1.0, n), rng.beta(a, b, n))
     # Busy freelancers are a little more often the great ones; the factor keeps the mean rate at 1.
     boost = np.where(great, 1.25, 1 - 0.25 * s.great_freelancer_share / max(1 - s.great_freelancer_share, 1e-9))

@@ -55,7 +55,7 @@ class SimulationSettings:
     max_contracts: int = 400
     first_contract_delay_days: float = 25.0
     """Mean days between joining and the first contract (exponential)."""
-    churn_share: float = 0.30
+    churn_share: float = 0.45
     """(TR) Active freelancers who stop working at some point of the history."""
     rehire_share: float = 0.30
     """Share of a freelancer's later contracts given by one of their earlier clients."""
@@ -70,7 +70,7 @@ class SimulationSettings:
     """Hourly contracts that run 6–24 months with weekly or biweekly payments."""
     weekly_share: float = 0.7
     """Hourly contracts paid weekly (the others biweekly)."""
-    hourly_weeks_median: float = 5.0
+    hourly_weeks_median: float = 6.0
     hourly_rate_median: float = 25.0
     """(TR) Median hourly rate in USD; drives the $1,000-in-365-days criterion."""
     hourly_rate_sigma: float = 0.6
@@ -90,11 +90,13 @@ class SimulationSettings:
     no_work_delivered_share: float = 0.012
     feedback_share: float = 0.82
     """Ended contracts that receive end-of-contract feedback."""
-    great_freelancer_share: float = 0.55
+    great_freelancer_share: float = 0.20
     """(TR) Freelancers whose clients are almost always delighted (quality ~ Beta(40, 1))."""
-    ordinary_quality_mean: float = 0.75
+    ordinary_quality_mean: float = 0.74
     """(TR) Mean chance of excellent feedback for the other freelancers."""
-    negative_share_of_bad: float = 0.30
+    ordinary_quality_concentration: float = 10.0
+    """(TR) a + b of that Beta law: larger means fewer ordinary freelancers who are nearly always excellent."""
+    negative_share_of_bad: float = 0.13
     """Among feedback that is not excellent, the share that is negative (the rest is neutral)."""
     public_only_share: float = 0.05
     private_only_share: float = 0.05
@@ -114,11 +116,11 @@ class SimulationSettings:
     off_platform_share: float = 0.4
 
     # --- profiles, availability, activity -------------------------------------------------------------
-    complete_profile_share_active: float = 0.85
+    complete_profile_share_active: float = 0.65
     """(TR) Active freelancers whose latest profile is 100% with a photo."""
     complete_profile_share_inactive: float = 0.25
     elance_share: float = 0.01
-    available_share_active: float = 0.88
+    available_share_active: float = 0.82
     """(TR) Working freelancers whose latest availability says available."""
     available_share_other: float = 0.5
     future_return_share: float = 0.5
