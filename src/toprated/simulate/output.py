@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from toprated.simulate.render import fixed_ids
+from toprated.simulate.render import constant, fixed_ids
 
 SOURCE = "marketplace"
 SPECVERSION = "1.0"
@@ -95,13 +95,15 @@ class ParquetSink(Sink):
 
     def __init__(self, path: Path, compression: str = "zstd") -> None:
         super().__init__(path)
-        self.writer = pq.ParquetWriter(self.tmp, PARQUET_SCHEMA, compression=compression)
+        self.writer = pq.ParquetWriter(
+            self.tmp, PARQUET_SCHEMA, compression=compression,
+            use_dictionary=["type", "source", "specversion"], write_statistics=["id", "type", "time"])
 
     def _write(self, part: pa.Table, ids: pa.Array) -> None:
         n = part.num_rows
         table = pa.table(
-            [ids, part["type"], part["time"], pa.repeat(SOURCE, n).cast(pa.string()),
-             pa.repeat(SPECVERSION, n).cast(pa.string()), part["data"]],
+            [ids, part["type"], part["time"], constant(SOURCE, n),
+             constant(SPECVERSION, n), part["data"]],
             schema=PARQUET_SCHEMA,
         )
         self.writer.write_table(table)

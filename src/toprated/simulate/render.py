@@ -28,16 +28,28 @@ def from_matrix(mat: np.ndarray, lengths: np.ndarray | None = None) -> pa.String
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         data = mat[np.arange(width)[None, :] < lengths[:, None]]
-    return pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data))
-    ).cast(pa.string())
+    if offsets[-1] < 2**31:
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data)).cast(pa.string())
+
+
+def constant(value: str, n: int) -> pa.StringArray:
+    """`n` times the same ASCII string."""
+    head = np.frombuffer(value.encode(), dtype=np.uint8)
+    return from_matrix(np.broadcast_to(head, (n, len(head))))
+
+
+_FOUR32 = np.array([[ord(c) for c in f"{i:04d}"] for i in range(10_000)], dtype=np.uint8).view(np.uint32).ravel()
 
 
 def digits(nums: np.ndarray, width: int) -> np.ndarray:
     """Zero-padded decimal digits of non-negative integers as an (n, width) ASCII matrix."""
     nums = np.asarray(nums, dtype=np.int64)
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return ((nums[:, None] // powers[None, :]) % 10 + 48).astype(np.uint8)
+    blocks = -(-width // 4)
+    out = np.empty((len(nums), blocks), dtype=np.uint32)  # four ASCII digits per 32-bit word
+    for i in range(blocks):
+        out[:, i] = _FOUR32[(nums // 10 ** (4 * (blocks - 1 - i))) % 10_000]
+    return out.view(np.uint8).reshape(len(nums), 4 * blocks)[:, 4 * blocks - width :]
 
 
 def fixed_ids(prefix: str, *parts: tuple[np.ndarray, int]) -> pa.StringArray:
