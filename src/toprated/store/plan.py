@@ -20,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from toprated.events import Event
+from toprated.events import DATA_MODELS, Event
 
-__all__ = ["DEFINING", "KEY_FIELDS", "Item", "Known", "Plan", "plan_import"]
+__all__ = ["DEFINING", "KEYS_OF", "KEY_FIELDS", "Item", "Known", "Plan", "plan_import"]
 
 #: entity-defining type -> (once-namespace, key field)
 DEFINING: dict[str, tuple[str, str]] = {
@@ -68,6 +68,11 @@ REFS: dict[str, tuple[tuple[str, str], ...]] = {
 
 #: every data field holding an entity id: what to look up in the store before planning
 KEY_FIELDS = ("freelancer_id", "agency_id", "owner_id", "contract_id", "dispute_id", "hold_id")
+
+#: type -> its data fields among KEY_FIELDS (getattr of a missing field is slow on a pydantic model)
+KEYS_OF: dict[str, tuple[str, ...]] = {
+    kind: tuple(f for f in KEY_FIELDS if f in model.model_fields) for kind, model in DATA_MODELS.items()
+}
 
 _DEFINED_BY = {
     "freelancer": "freelancer.joined",
@@ -171,7 +176,7 @@ class _Planner:
         """Why a reference of the item does not resolve, or None when all do."""
         data = item.event.data
         for name, entity in REFS[item.event.type]:
-            key = getattr(data, name, None)
+            key = getattr(data, name)
             if key is None or key in self.defined[entity]:
                 continue
             reason = f"unknown {entity} {key!r} (data.{name}): no {_DEFINED_BY[entity]} for it"

@@ -19,13 +19,16 @@ Row = dict[str, Any]
 __all__ = ["TYPED_TABLE", "Row", "raw_row", "typed_row"]
 
 
-def raw_row(event: Event, seq: int, data_json: str, digest: str, imported_at: datetime) -> Row:
-    """The row of the append-only `events` log; `data` is the canonical JSON of the event's data."""
+def raw_row(event: Event, seq: int, data_json: str, digest: str, imported_at: datetime, ts: datetime) -> Row:
+    """The row of the append-only `events` log; `data` is the canonical JSON of the event's data.
+
+    `ts` is the event's time as stored: naive UTC (that of its typed row, computed once).
+    """
     return {
         "id": event.id,
         "seq": seq,
         "type": event.type,
-        "time": event.time.replace(tzinfo=None),
+        "time": ts,
         "day": event.day,
         "source": event.source,
         "specversion": event.specversion,
