@@ -17,6 +17,26 @@ import ibis.expr.types as ir
 from toprated.metrics.contracts import money
 from toprated.programme import Programme
 
+#: Criteria that cannot go from unmet to met unless a new event arrives: with no event after D,
+#: a profile, a readiness test, an availability (a passed return date stays passed), a last activity
+#: (it only ages), the members and their profiles, the agency profile, a large contract (its
+#: earnings, outcome and dispute are fixed; its last payment only ages) and a manual grant stay as
+#: they are. A badge failing one of them at D has no `qualifies_on`, so projecting it is skipped.
+STATIC = frozenset(
+    {
+        "profile",
+        "owner_profile",
+        "readiness_test",
+        "availability",
+        "activity",
+        "members",
+        "member_profiles",
+        "agency_profile",
+        "large_contract",
+        "vetted",
+    }
+)
+
 
 @dataclass(frozen=True)
 class Criterion:

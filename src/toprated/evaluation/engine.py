@@ -115,12 +115,10 @@ def _finish(d: ir.Table, weekly: ir.Table, targets: list[date], p: Programme, ag
 
 
 def _qualifies_on(t: ir.Table, as_of: date, badges: list[str]) -> ir.Table:
-    """The first projected day after `as_of` on which each badge holds (§10 `qualifies_on`)."""
+    """The first projected day after `as_of` on which each badge holds, per entity."""
     later = t.filter(t.at > as_of)
-    return (
-        later.group_by("entity_id")
-        .aggregate(**{f"{b}__qualifies_on": later.at.min(where=later[f"{b}_held"]) for b in badges})
-        .rename(_qe="entity_id")
+    return later.group_by("entity_id").aggregate(
+        **{f"{b}__qualifies_on": later.at.min(where=later[f"{b}_held"]) for b in badges}
     )
 
 
@@ -151,28 +149,12 @@ def evaluate(
     as_of: date,
     scratch: Scratch,
     removals: list[Removal] | None = None,
-    project: bool = True,
 ) -> Evaluation:
-    """Every entity's badges and criteria at `as_of`, and (when `project`) its `qualifies_on` dates.
+    """Every entity's badges and criteria at `as_of` (no `qualifies_on`: see `qualifying_days`).
 
-    Only facts known on `as_of` are used, so projected days see no event after it. The result's
-    tables read temporary tables of `scratch`: run them before closing it.
+    The result's tables read temporary tables of `scratch`: run them before closing it.
     """
-    src = src.known_until(as_of)
-    horizon = p.projection.horizon_days if project else 0
-    targets = day_range(as_of, as_of + timedelta(days=horizon))
-    fr_all, ag_all, ed = evaluate_days(src, p, targets, scratch, removals)
-    out = []
-    for t, agency in ((fr_all, False), (ag_all, True)):
-        badges = badges_for(agency)
-        now = t.filter(t.at == as_of)
-        if project:
-            q = _qualifies_on(t, as_of, badges)
-            now = now.left_join(q, now.entity_id == q._qe).drop("_qe")
-        else:
-            now = now.mutate(**{f"{b}__qualifies_on": ibis.null("date") for b in badges})
-        out.append(now)
-    fr, ag = out
+    fr, ag, ed = evaluate_days(src.known_until(as_of), p, [as_of], scratch, removals)
     # Members of a Top Rated agency show its badge (§3, §10 "Agency badge on members").
     m = ed.members.filter(ed.members.at == as_of)
     tr_agencies = ag.filter(ag.top_rated_held).select(_a=ag.entity_id)
@@ -186,3 +168,24 @@ def evaluate(
     )
     fr = fr.mutate(agency_badge=agency_badge).drop("_m")
     return Evaluation(freelancers=fr, agencies=ag, days=ed)
+
+
+def qualifying_days(
+    src: Sources,
+    p: Programme,
+    as_of: date,
+    scratch: Scratch,
+    removals: list[Removal] | None = None,
+) -> tuple[ir.Table, ir.Table]:
+    """Per freelancer and per agency: `<badge>__qualifies_on`, the first day after `as_of` (within
+    the horizon) on which the badge holds if no event after `as_of` existed (§10 `qualifies_on`).
+
+    Only facts known on `as_of` are used: windows roll, weeks accumulate, return dates pass, activity
+    and earnings lapse. Pass sources restricted to the entities that need it: it costs a day of
+    evaluation per day of horizon.
+    """
+    targets = day_range(as_of + timedelta(days=1), as_of + timedelta(days=p.projection.horizon_days))
+    if not targets:
+        targets = [as_of + timedelta(days=1)]
+    fr, ag, _ = evaluate_days(src.known_until(as_of), p, targets, scratch, removals)
+    return _qualifies_on(fr, as_of, badges_for(False)), _qualifies_on(ag, as_of, badges_for(True))

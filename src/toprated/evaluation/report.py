@@ -10,7 +10,7 @@ from typing import Any
 from rich.table import Table
 
 from toprated.evaluation.engine import badges_for
-from toprated.evaluation.service import Result, badge_list
+from toprated.evaluation.service import Result, badge_list, criteria_names
 from toprated.programme import Programme
 
 
@@ -22,12 +22,6 @@ def _plain(v: Any) -> Any:
     if isinstance(v, float):
         return round(v, 2)
     return v
-
-
-def criteria_names(row: dict[str, Any], badge: str) -> list[str]:
-    """A badge's criteria in the rule book's order (the engine emits its columns in that order)."""
-    prefix, suffix = f"{badge}__", "__value"
-    return [k[len(prefix) : -len(suffix)] for k in row if k.startswith(prefix) and k.endswith(suffix)]
 
 
 def entity_json(row: dict[str, Any], agency: bool, p: Programme, decisions: list[dict[str, Any]]) -> dict[str, Any]:

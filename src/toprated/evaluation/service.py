@@ -13,7 +13,8 @@ from typing import Any
 
 import ibis
 
-from toprated.evaluation.engine import BADGES, Removal, evaluate, evaluate_days
+from toprated.evaluation.criteria import STATIC
+from toprated.evaluation.engine import BADGES, Removal, badges_for, evaluate, evaluate_days, qualifying_days
 from toprated.evaluation.removals import Decision, decide_removals
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.sources import Sources, restrict
@@ -84,7 +85,7 @@ def evaluate_store(
     src = restrict(full, entity_closure(full, entity_ids)) if entity_ids else full
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
     with Scratch(con) as scratch:
-        ev = evaluate(src, p, as_of, scratch, removals, project=project)
+        ev = evaluate(src, p, as_of, scratch, removals)
         fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
         ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
         contracts: list[dict[str, Any]] = []
@@ -96,7 +97,55 @@ def evaluate_store(
         wanted = set(entity_ids)
         fr = [r for r in fr if r["entity_id"] in wanted]
         ag = [r for r in ag if r["entity_id"] in wanted]
+    _add_qualifies_on(full, p, as_of, removals, fr, ag, project)
     return Result(as_of, fr, ag, decisions, contracts)
+
+
+def criteria_names(row: dict[str, Any], badge: str) -> list[str]:
+    """A badge's criteria in the rule book's order (the engine emits its columns in that order)."""
+    prefix, suffix = f"{badge}__", "__value"
+    return [k[len(prefix) : -len(suffix)] for k in row if k.startswith(prefix) and k.endswith(suffix)]
+
+
+def to_project(row: dict[str, Any], agency: bool) -> list[str]:
+    """The badges of this entity that are not held and could still come without a new event."""
+    out: list[str] = []
+    for badge in badges_for(agency):
+        if row[f"{badge}_held"]:
+            continue
+        if badge == "top_rated_plus" and not (row["top_rated_held"] or "top_rated" in out):
+            continue  # it needs Top Rated, which cannot come
+        failing = [n for n in criteria_names(row, badge) if not row[f"{badge}__{n}__met"]]
+        if not any(n in STATIC for n in failing):
+            out.append(badge)
+    return out
+
+
+def _add_qualifies_on(
+    full: Sources,
+    p: Programme,
+    as_of: date,
+    removals: list[Removal],
+    fr: list[dict[str, Any]],
+    ag: list[dict[str, Any]],
+    project: bool,
+) -> None:
+    """Set `<badge>__qualifies_on` on every row, projecting only the entities that need it."""
+    wanted = {r["entity_id"]: to_project(r, agency) for rows, agency in ((fr, False), (ag, True)) for r in rows}
+    wanted = {k: v for k, v in wanted.items() if v} if project else {}
+    found: dict[str, dict[str, Any]] = {}
+    if wanted:
+        scope = restrict(full, entity_closure(full, wanted))
+        with Scratch(full.backend) as scratch:
+            for t in qualifying_days(scope, p, as_of, scratch, removals):
+                found.update({r["entity_id"]: r for r in t.to_pyarrow().to_pylist()})
+    for rows, agency in ((fr, False), (ag, True)):
+        for r in rows:
+            q = found.get(r["entity_id"], {})
+            for badge in badges_for(agency):
+                r[f"{badge}__qualifies_on"] = (
+                    q.get(f"{badge}__qualifies_on") if badge in wanted.get(r["entity_id"], ()) else None
+                )
 
 
 def badge_list(row: dict[str, Any], agency: bool) -> list[str]:
