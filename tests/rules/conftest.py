@@ -167,7 +167,9 @@ class Market:
         elance: bool = False,
     ) -> str:
         """A freelancer who joined on `joined` with, that day, a profile and an availability."""
-        self.emit("freelancer.joined", joined, freelancer_id=fid, name=fid.upper(), migrated_from="elance" if elance else None)
+        self.emit(
+            "freelancer.joined", joined, freelancer_id=fid, name=fid.upper(), migrated_from="elance" if elance else None
+        )
         if profile is not None:
             self.profile(fid, joined, profile, photo)
         if available is not None:
@@ -175,14 +177,20 @@ class Market:
         return fid
 
     def profile(self, fid: str, on: str | date, completeness: int, photo: bool = True) -> str:
-        return self.emit("freelancer.profile_updated", on, freelancer_id=fid, completeness=completeness, has_photo=photo)
+        return self.emit(
+            "freelancer.profile_updated", on, freelancer_id=fid, completeness=completeness, has_photo=photo
+        )
 
     def availability(
         self, fid: str, on: str | date, available: bool, return_on: str | date | None = None, hours: int | None = None
     ) -> str:
         ret = None if return_on is None else _time(return_on)
         return self.emit(
-            "freelancer.availability_updated", on, freelancer_id=fid, available=available, return_on=ret,
+            "freelancer.availability_updated",
+            on,
+            freelancer_id=fid,
+            available=available,
+            return_on=ret,
             hours_per_week=hours,
         )
 
@@ -235,8 +243,14 @@ class Market:
         kind: str = "fixed",
     ) -> str:
         return self.emit(
-            "contract.started", started, contract_id=cid, freelancer_id=fid, client_id=client, kind=kind,
-            category=category, agency_id=agency,
+            "contract.started",
+            started,
+            contract_id=cid,
+            freelancer_id=fid,
+            client_id=client,
+            kind=kind,
+            category=category,
+            agency_id=agency,
         )
 
     def pay(self, cid: str, on: str | date, amount: str = "400.00", refund: bool = False, **kw: Any) -> str:
@@ -252,8 +266,12 @@ class Market:
         self, cid: str, on: str | date, public: float | None = None, private: int | None = None, **kw: Any
     ) -> str:
         return self.emit(
-            "feedback.given", on, contract_id=cid,
-            public_score=None if public is None else float(public), private_score=private, **kw,
+            "feedback.given",
+            on,
+            contract_id=cid,
+            public_score=None if public is None else float(public),
+            private_score=private,
+            **kw,
         )
 
     def dispute(self, cid: str, on: str | date, dispute_id: str | None = None) -> str:
@@ -309,7 +327,9 @@ class Market:
         return cid
 
     # standing
-    def hold(self, on: str | date, freelancer: str | None = None, agency: str | None = None, hold_id: str | None = None):
+    def hold(
+        self, on: str | date, freelancer: str | None = None, agency: str | None = None, hold_id: str | None = None
+    ):
         self._holds += 1
         hid = hold_id or f"h{self._holds}"
         self.emit("account.hold_placed", on, hold_id=hid, freelancer_id=freelancer, agency_id=agency, reason="review")
@@ -329,7 +349,12 @@ class Market:
 
     def revoke(self, badge: str, on: str | date, freelancer: str | None = None, agency: str | None = None) -> str:
         return self.emit(
-            "badge.revoked", on, freelancer_id=freelancer, agency_id=agency, badge=badge, by="ops-1",
+            "badge.revoked",
+            on,
+            freelancer_id=freelancer,
+            agency_id=agency,
+            badge=badge,
+            by="ops-1",
             reason="operator decision",
         )
 

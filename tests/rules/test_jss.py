@@ -185,7 +185,9 @@ def _rehire(m: Market):
     # feedback stays neutral
     m.freelancer("f-rehire-running", joined=ago(700))
     m.job("f-rehire-running-c1", "f-rehire-running", "f-rehire-running-k1", ago(300), **S)
-    m.work("f-rehire-running-c2", "f-rehire-running", "f-rehire-running-k1", [(ago(100), "100.00"), (ago(10), "100.00")])
+    m.work(
+        "f-rehire-running-c2", "f-rehire-running", "f-rehire-running-k1", [(ago(100), "100.00"), (ago(10), "100.00")]
+    )
     m.feedback("f-rehire-running-c2", ago(5), **N)
     m.job("f-rehire-running-c3", "f-rehire-running", "f-rehire-running-k2", ago(90), **S)
 
