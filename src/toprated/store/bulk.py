@@ -59,7 +59,8 @@ def _driver(conn: sa.Connection) -> Any:
 
 def _arrow(table: sa.Table, rows: list[tuple[Any, ...]]) -> pa.Table:
     columns = zip(*rows, strict=True)  # transposed in C: much faster than a list per column in Python
-    return pa.table({c.name: pa.array(values, _arrow_type(c)) for c, values in zip(table.columns, columns, strict=True)})
+    typed = zip(table.columns, columns, strict=True)
+    return pa.table({c.name: pa.array(values, _arrow_type(c)) for c, values in typed})
 
 
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -22,7 +22,9 @@ from toprated.store.core import ImportReport, Store, open_store
 
 __all__ = ["check_files", "load_events_into", "print_report", "register"]
 
-DB_HELP = "Database: a DuckDB file path or a postgresql:// URL [default: $TOPRATED_DATABASE_URL, else ./toprated.duckdb]"
+DB_HELP = (
+    "Database: a DuckDB file path or a postgresql:// URL [default: $TOPRATED_DATABASE_URL, else ./toprated.duckdb]"
+)
 
 
 def check_files(paths: Iterable[str | Path]) -> list[Path]:

@@ -9,6 +9,7 @@ savepoints, so nothing is written before everything is checked). The data is app
 from __future__ import annotations
 
 import gc
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -235,9 +236,10 @@ def _write(conn: sa.Connection, accepted: list[Item]) -> None:
 def _duckdb_error(path: str, exc: Exception) -> UserError:
     text = str(exc)
     if "lock" in text.lower():
-        holder = text.split("Conflicting lock is held in", 1)[-1].split(". See also")[0].strip()
+        held = re.search(r"lock is held in (.*?) \(PID (\d+)\)", text)
+        holder = f" (PID {held[2]}: {held[1]})" if held else ""
         return UserError(
-            f"the database {path} is in use by another process ({holder}). DuckDB allows one writing "
+            f"the database {path} is in use by another process{holder}. DuckDB allows one writing "
             "process per file: stop that process (a running `toprated serve`?) or use another --db."
         )
     return UserError(f"cannot open the database {path}: {text}")

@@ -211,7 +211,8 @@ class _Planner:
                 first = self.firsts[namespace][key] = group[0].event.id
                 group = group[1:]
             for item in group:
-                self.reject(item, f"second {item.event.type} for {_NOUN[namespace]} {key!r}: the first is event {first}")
+                noun = _NOUN[namespace]
+                self.reject(item, f"second {item.event.type} for {noun} {key!r}: the first is event {first}")
         return winners
 
     def parties(self, by_type: dict[str, list[Item]]) -> list[Item]:
