@@ -14,6 +14,7 @@ from toprated.simulate.population import Freelancers
 from toprated.simulate.render import booleans, choose, fixed_ids, integers, obj
 
 NEVER = np.iinfo(np.int64).max
+AGENCY_STEMS = ("Blue", "North", "Pixel", "Bright", "Cedar", "Nimbus", "Atlas", "Harbor", "Quartz", "Lumen")
 AGENCY_WORDS = ("Studio", "Labs", "Collective", "Partners", "Works", "Digital", "Group", "Team")
 
 
@@ -63,8 +64,8 @@ def build_agencies(chunk: Chunk, f: Freelancers) -> Membership:
 
     ids = Membership(agency_of, since, until, owners).agency_ids(chunk, owners)
     m = len(owners)
-    names = pc.binary_join_element_wise(
-        f.ids.take(pa.array(owners)), choose(AGENCY_WORDS, rng.integers(0, len(AGENCY_WORDS), m)), " ")
+    names = pc.binary_join_element_wise(choose(AGENCY_STEMS, rng.integers(0, len(AGENCY_STEMS), m)),
+                                        choose(AGENCY_WORDS, rng.integers(0, len(AGENCY_WORDS), m)), " ")
     chunk.events.add("agency.created", created[owners],
                      obj(("agency_id", ids, "s"), ("owner_id", f.ids.take(pa.array(owners)), "s"),
                          ("name", names, "s", rng.random(m) < 0.8)))
