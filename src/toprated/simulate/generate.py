@@ -3,14 +3,19 @@
 Freelancers are simulated in chunks of `settings.chunk_size`; each chunk is self-contained (its
 clients, agencies and contracts are its own), drawn from a random stream derived from (seed, chunk
 index) and sorted by time, so the output depends only on the seed and the settings — not on the
-number of worker processes.
+number of worker threads.
 
 Order of the file: JSON Lines output is globally sorted by time (when there is more than one chunk,
 the sorted chunks are spilled to temporary Arrow files next to the output and merged week by week,
 in bounded memory). Parquet output is sorted within each chunk only (one or more row groups per
 chunk; rows of later chunks start again from the beginning of the history) unless
 `settings.parquet_global_sort` is set: the event contract allows any order, and sorting 10⁸ events
-globally would double the I/O. In both, event ids ("e" + 12 digits) follow file order.
+globally would double the I/O. In both, event ids ("e" + 12 digits) follow file order, and `time`
+is an ISO 8601 UTC string ("…Z", "…+00:00" or a bare date for some day-level updates).
+
+Scale: about 60 events per freelancer; 1,000,000 freelancers (≈ 61 M events) take under a minute to
+Parquet (≈ 0.9 GB) on 2 cores with < 1 GiB resident; JSON Lines is ≈ 11.5 GB and needs as much
+again of temporary disk for the merge.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from toprated.simulate.outcomes import (
     emit_flagged_clients,
     emit_removal_requests,
 )
-from toprated.simulate.output import JsonlSink, ParquetSink, Sink, body, load, merge, spill
+from toprated.simulate.output import JsonlSink, ParquetSink, Sink, body, merge, spill
 from toprated.simulate.population import draw_freelancers, emit_availability, emit_joined, emit_profiles
 from toprated.simulate.settings import SimulationSettings
 
@@ -177,9 +182,9 @@ def generate(
 
     `out_dir/events.jsonl` (fmt "jsonl") or `out_dir/events.parquet` (fmt "parquet", the envelope's
     columns with `data` as a JSON string). Deterministic for a given (freelancers, seed, as_of,
-    settings). `as_of` defaults to today (UTC). `progress(done, total)` is called as work advances
-    (total is `freelancers`, doubled when a global merge pass follows). See the module docstring for
-    the order of the file.
+    settings). `as_of` defaults to today (UTC); events fill the whole `as_of` day. `progress(done,
+    total)` is called as work advances (total is `freelancers`, doubled when a global merge pass
+    follows). See the module docstring for the order of the file.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -211,12 +216,8 @@ def generate(
         spilled: list[Path] = []
         for result, stats in _run(specs, workers):
             summary.add(stats)
-            if merging:
-                assert isinstance(result, Path)
+            if isinstance(result, Path):  # spilled for the global merge
                 spilled.append(result)
-            elif isinstance(result, Path):
-                sink.write(load(result))
-                result.unlink()
             else:
                 sink.write(result)
             if progress:

@@ -5,6 +5,11 @@ a marketplace where roughly 45% of freelancers ever get a contract, an active fr
 contracts and 50 payments over two years, most feedback is excellent, and about one active freelancer
 in ten ends up Top Rated at `as_of` (programme.md section 3). They are guesses to be calibrated
 against the evaluator: the knobs with the largest effect on the Top Rated share are marked (TR).
+
+Measured with the project's evaluator (5,000 freelancers, seed 3, as of 2026-03-31): 2,169 have a
+contract and 240 of them (11%) hold Top Rated (88 Top Rated Plus), 75 Rising Talent, 14 Expert-Vetted;
+feedback is 78% excellent, 18% neutral, 4% negative. Failing criteria among the others, most common
+first: 13-of-16 weeks, JSS, activity, profile, earnings, availability.
 """
 
 from __future__ import annotations
