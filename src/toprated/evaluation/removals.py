@@ -124,9 +124,11 @@ def _precheck(
 def decide_removals(src: Sources, p: Programme, up_to: date, status_at: StatusAt) -> list[Decision]:
     """Decide every request dated on or before `up_to`, as if one after another in (time, id) order.
 
-    Requests are decided in rounds so that one evaluation serves many of them: a request is ready
-    when no earlier undecided request can change its deciding entity's status (one of the same
-    entity, or for an agency, one of its owner, whose JSS the agency's Top Rated reads).
+    Requests are decided in rounds so that one evaluation serves many of them. Each round evaluates
+    every undecided request as if nothing more were granted, then walks them in order; a request is
+    decided in the round unless an earlier request still pending in it could change its entity's
+    status (one of the same entity, or for an agency, one of its owner, whose JSS the agency's Top
+    Rated reads). Only a grant makes later requests wait for the next round.
     """
     requests = _requests(src, up_to)
     deciding = {r.agency_id or r.freelancer_id for r in requests}
@@ -143,34 +145,33 @@ def decide_removals(src: Sources, p: Programme, up_to: date, status_at: StatusAt
         decided[r.event_id] = Decision(r.event_id, r.day, r.contract_id, entity_of(r), kind, r.scope, ok, reason)
 
     while len(decided) < len(requests):
-        blocked: set[str] = set()  # entities with an undecided earlier request
-        ready: list[_Request] = []
-        for r in requests:
-            if r.event_id in decided:
-                continue
+        undecided = [r for r in requests if r.event_id not in decided]
+        # Speculatively, the state every undecided request sees if nothing more is granted before it.
+        with_ = status_at(src, granted, sorted({r.day for r in undecided}), sorted({entity_of(r) for r in undecided}))
+        dirty: set[str] = set()  # entities whose state a decision still pending in this round may change
+        pending: list[_Request] = []
+        for r in undecided:
             e = entity_of(r)
-            if e in blocked or (r.agency_id and r.owner_id in blocked):
-                blocked.add(e)
+            if e in dirty or (r.agency_id and r.owner_id in dirty):
+                dirty.add(e)
                 continue
             reason = _precheck(r, e, granted, last_granted, ended, p)
+            if reason is None and not with_.get((e, r.day), (False, None))[0]:
+                reason = f"{e} did not hold Top Rated on {r.day}"
             if reason is not None:
                 decide(r, False, reason)
                 continue
-            ready.append(r)
-            blocked.add(e)
-        if not ready:
+            pending.append(r)
+            dirty.add(e)
+        if not pending:
             continue
-        entities = sorted({entity_of(r) for r in ready})
-        days = sorted({r.day for r in ready})
-        with_ = status_at(src, granted, days, entities)
-        without = status_at(src, [*granted, *((entity_of(r), r.contract_id, r.day) for r in ready)], days, entities)
-        for r in ready:
+        trial = [*granted, *((entity_of(r), r.contract_id, r.day) for r in pending)]
+        without = status_at(src, trial, sorted({r.day for r in pending}), sorted({entity_of(r) for r in pending}))
+        for r in pending:
             e = entity_of(r)
-            top_rated, jss_with = with_.get((e, r.day), (False, None))
+            jss_with = with_[(e, r.day)][1]
             jss_without = without.get((e, r.day), (False, None))[1]
-            if not top_rated:
-                decide(r, False, f"{e} did not hold Top Rated on {r.day}")
-            elif jss_without is None:
+            if jss_without is None:
                 decide(r, False, "without this contract there would be no JSS; it stays counted")
             elif jss_with is not None and jss_without < jss_with:
                 decide(r, False, f"removing it would lower the JSS from {jss_with} to {jss_without}; it stays counted")

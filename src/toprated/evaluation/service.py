@@ -21,14 +21,16 @@ from toprated.metrics.sources import Sources, restrict
 from toprated.programme import Programme
 
 
-def entity_closure(src: Sources, ids: Iterable[str]) -> list[str]:
-    """The entities whose facts an evaluation of `ids` reads: their agencies (for the agency badge),
-    and those agencies' owners and members (for the agencies' own criteria)."""
+def entity_closure(src: Sources, ids: Iterable[str], agency_badges: bool = True) -> list[str]:
+    """The entities whose facts an evaluation of `ids` reads: for agencies among them, their owners
+    and members (the agency's own criteria); with `agency_badges`, also the agencies of the
+    freelancers among them, with their owners and members (the badge a member shows)."""
     ids = sorted(set(ids))
     m, a = src.memberships, src.agencies
-    agencies = set(ids) & set(a.filter(a.agency_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
-    agencies |= set(m.filter(m.freelancer_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
-    agencies |= set(a.filter(a.owner_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
+    agencies = set(a.filter(a.agency_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
+    if agency_badges:
+        agencies |= set(m.filter(m.freelancer_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
+        agencies |= set(a.filter(a.owner_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
     if not agencies:
         return ids
     ag = sorted(agencies)
@@ -43,7 +45,7 @@ def _status_at(p: Programme):
     def status(
         src: Sources, removals: list[Removal], days: list[date], entities: list[str]
     ) -> dict[tuple[str, date], tuple[bool, Any]]:
-        scope = restrict(src, entity_closure(src, entities))
+        scope = restrict(src, entity_closure(src, entities, agency_badges=False))
         out: dict[tuple[str, date], tuple[bool, Any]] = {}
         with Scratch(src.backend) as scratch:
             fr, ag, _ = evaluate_days(scope, p, days, scratch, removals)
@@ -135,7 +137,7 @@ def _add_qualifies_on(
     wanted = {k: v for k, v in wanted.items() if v} if project else {}
     found: dict[str, dict[str, Any]] = {}
     if wanted:
-        scope = restrict(full, entity_closure(full, wanted))
+        scope = restrict(full, entity_closure(full, wanted, agency_badges=False))
         with Scratch(full.backend) as scratch:
             for t in qualifying_days(scope, p, as_of, scratch, removals):
                 found.update({r["entity_id"]: r for r in t.to_pyarrow().to_pylist()})
