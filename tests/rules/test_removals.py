@@ -1,0 +1,206 @@
+"""Feedback-removal requests (programme.md §7 "Feedback removal", §10 "Feedback-removal requests").
+
+The usual case: an established Top Rated freelancer (16 successful $400 jobs) with one neutral
+$400 job ended 20 days ago: JSS 94 (24 months: 20/21.25); without the neutral job, 100.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from .conftest import Histories, Market, ago, established, top_agency
+
+histories = Histories()
+
+S = {"public": 5.0, "private": 10}
+N = {"public": 4.0, "private": None}
+
+
+@pytest.fixture(scope="module")
+def out():
+    return histories.evaluate()
+
+
+REQUESTS: dict[str, str] = {}  # name → event id
+
+
+def neutral_job(m: Market, fid: str, ended: date | None = None, suffix: str = "n") -> str:
+    """A neutral $400 job `<fid>-<suffix>` ended `ended` (default: 20 days ago)."""
+    return m.job(f"{fid}-{suffix}", fid, f"{fid}-k{suffix}", ended or ago(20), **N)
+
+
+def decision(out, entity: str, name: str) -> dict:
+    decisions = out[entity].decisions
+    assert REQUESTS[name] in decisions, f"no decision {name} on {entity}: {decisions}"
+    return decisions[REQUESTS[name]]
+
+
+@histories
+def _freelancers(m: Market):
+    established(m, "f-rm")
+    REQUESTS["ok"] = m.removal_request(neutral_job(m, "f-rm"), ago(10), by="f-rm")
+
+    established(m, "f-rm-profile")
+    job = neutral_job(m, "f-rm-profile")
+    REQUESTS["profile"] = m.removal_request(job, ago(10), by="f-rm-profile", scope="jss_and_profile")
+
+    established(m, "f-rm-by-client")
+    REQUESTS["by-client"] = m.removal_request(neutral_job(m, "f-rm-by-client"), ago(10), by="f-rm-by-client-kn")
+
+    established(m, "f-rm-not-ended")  # ended after the request
+    REQUESTS["not-ended"] = m.removal_request(
+        neutral_job(m, "f-rm-not-ended", ended=ago(5)), ago(10), by="f-rm-not-ended"
+    )
+
+    # a successful $2,000 job (weight 1.5) and the neutral one: JSS 95 (21.5/22.75); without the
+    # big job 94: removing it would lower the JSS
+    established(m, "f-rm-lower")
+    m.job("f-rm-lower-big", "f-rm-lower", "f-rm-lower-kbig", ago(30), amount="2000.00", **S)
+    neutral_job(m, "f-rm-lower")
+    REQUESTS["lower"] = m.removal_request("f-rm-lower-big", ago(10), by="f-rm-lower")
+
+    # removing a successful job from a perfect record does not lower the JSS: granted
+    established(m, "f-rm-same")
+    REQUESTS["same"] = m.removal_request("f-rm-same-c15", ago(10), by="f-rm-same")
+
+    established(m, "f-rm-not-tr", profile=99)
+    REQUESTS["not-tr"] = m.removal_request(neutral_job(m, "f-rm-not-tr"), ago(10), by="f-rm-not-tr")
+
+    established(m, "f-rm-twice")
+    job = neutral_job(m, "f-rm-twice")
+    REQUESTS["twice-1"] = m.removal_request(job, ago(10), by="f-rm-twice")
+    REQUESTS["twice-2"] = m.removal_request(job, ago(5), by="f-rm-twice")
+
+    established(m, "f-rm-future")  # a request after the as-of day is not decided yet
+    REQUESTS["future"] = m.removal_request(neutral_job(m, "f-rm-future"), ago(-1), by="f-rm-future")
+
+
+def test_removal_granted_for_a_top_rated_freelancer(out):
+    d = decision(out, "f-rm", "ok")
+    assert d["granted"] is True
+    assert out["f-rm"].jss == 100
+
+
+def test_removal_with_profile_scope_also_removes_it_from_the_jss(out):
+    assert decision(out, "f-rm-profile", "profile")["granted"] is True
+    assert out["f-rm-profile"].jss == 100
+
+
+@pytest.mark.parametrize(
+    ("fid", "name", "jss"),
+    [
+        ("f-rm-by-client", "by-client", 94),
+        ("f-rm-not-ended", "not-ended", 94),
+        ("f-rm-lower", "lower", 95),
+        ("f-rm-not-tr", "not-tr", 94),
+    ],
+)
+def test_removal_refused(out, fid, name, jss):
+    d = decision(out, fid, name)
+    assert d["granted"] is False
+    assert d["reason"]
+    assert out[fid].jss == jss  # the contract stays counted
+
+
+def test_removal_granted_when_the_jss_does_not_change(out):
+    assert decision(out, "f-rm-same", "same")["granted"] is True
+
+
+def test_the_same_contract_is_removed_once(out):
+    assert decision(out, "f-rm-twice", "twice-1")["granted"] is True
+    assert decision(out, "f-rm-twice", "twice-2")["granted"] is False
+
+
+def test_requests_after_the_as_of_day_are_not_decided(out):
+    assert REQUESTS["future"] not in out["f-rm-future"].decisions
+    assert out["f-rm-future"].jss == 94
+
+
+# Spacing: 3 months and 10 newly ended contracts since the previous granted removal ---------------
+
+R1 = date(2026, 6, 15)
+
+
+def spaced(m: Market, fid: str, extra: int, second: date) -> None:
+    """A first request on R1 for a neutral job ended 2026-06-10; then `extra` successful $100 jobs
+    ending weekly from 2026-07-01 (the first started before R1), a second neutral job ended 2026-09-12 and a
+    second request on `second`. Between R1 and 2026-09-15 three more contracts of the freelancer
+    end (established jobs on 07-25 and 09-05, and the second neutral job), so `extra` = 7 makes 10."""
+    established(m, fid)
+    first = neutral_job(m, fid, ended=date(2026, 6, 10), suffix="n1")
+    REQUESTS[f"{fid}-1"] = m.removal_request(first, R1, by=fid)
+    for i in range(extra):
+        m.job(f"{fid}-x{i}", fid, f"{fid}-kx{i}", date(2026, 7, 1 + 7 * i) if i < 5 else date(2026, 8, 5 + 7 * (i - 5)),
+              amount="100.00", **S)  # fmt: skip
+    job = neutral_job(m, fid, ended=date(2026, 9, 12), suffix="n2")
+    REQUESTS[f"{fid}-2"] = m.removal_request(job, second, by=fid)
+
+
+@histories
+def _spacing(m: Market):
+    spaced(m, "f-sp-ok", extra=7, second=date(2026, 9, 15))
+    spaced(m, "f-sp-early", extra=7, second=date(2026, 9, 14))
+    spaced(m, "f-sp-few", extra=6, second=date(2026, 9, 15))
+    # a refused request does not start the clock: refused on R1 (not asked by the freelancer), asked
+    # again by the freelancer a month later with no contract ended in between
+    established(m, "f-sp-refused-first")
+    job = neutral_job(m, "f-sp-refused-first", ended=date(2026, 6, 10))
+    REQUESTS["f-sp-refused-first-1"] = m.removal_request(job, R1, by="someone")
+    REQUESTS["f-sp-refused-first-2"] = m.removal_request(job, date(2026, 7, 15), by="f-sp-refused-first")
+
+
+def test_second_removal_after_3_months_and_10_contracts(out):
+    # the 10 are contracts *ended* in (R1, R2]; one of them (f-sp-ok-x0) started before R1
+    assert decision(out, "f-sp-ok", "f-sp-ok-1")["granted"] is True
+    assert decision(out, "f-sp-ok", "f-sp-ok-2")["granted"] is True
+
+
+def test_second_removal_within_3_months_is_refused(out):
+    assert decision(out, "f-sp-early", "f-sp-early-1")["granted"] is True
+    assert decision(out, "f-sp-early", "f-sp-early-2")["granted"] is False
+
+
+def test_second_removal_after_9_contracts_is_refused(out):
+    assert decision(out, "f-sp-few", "f-sp-few-1")["granted"] is True
+    assert decision(out, "f-sp-few", "f-sp-few-2")["granted"] is False
+
+
+def test_only_a_granted_removal_starts_the_spacing(out):
+    assert decision(out, "f-sp-refused-first", "f-sp-refused-first-1")["granted"] is False
+    assert decision(out, "f-sp-refused-first", "f-sp-refused-first-2")["granted"] is True
+
+
+# Agencies -----------------------------------------------------------------------------------------
+
+
+def agency_with_neutral(m: Market, aid: str) -> tuple[str, str]:
+    """A Top Rated agency with seven successful $3,000 jobs (weight 1.5) and a neutral $100 one
+    (weight 1) ended 15 days ago: agency JSS 91 (12 months: 10.5/11.5); 100 without it."""
+    owner, member = top_agency(m, aid)
+    for i, n in enumerate((250, 150, 50)):
+        m.job(f"{aid}-s{i}", member, f"{aid}-ks{i}", ago(n), amount="3000.00", agency=aid, **S)
+    m.job(f"{aid}-n", member, f"{aid}-kn", ago(15), amount="100.00", agency=aid, **N)
+    return owner, member
+
+
+@histories
+def _agencies(m: Market):
+    owner, _ = agency_with_neutral(m, "a-rm")
+    REQUESTS["agency-owner"] = m.removal_request("a-rm-n", ago(10), by=owner)
+    _, member = agency_with_neutral(m, "a-rm-member")
+    REQUESTS["agency-member"] = m.removal_request("a-rm-member-n", ago(10), by=member)
+
+
+def test_agency_contract_removal_is_decided_on_the_agency_and_asked_by_the_owner(out):
+    assert decision(out, "a-rm", "agency-owner")["granted"] is True
+    assert out["a-rm"].jss == 100
+    assert out["a-rm-m"].jss == 91  # stays in the freelancer's own JSS
+    assert out["a-rm-m"].decisions == {}
+    assert out["a-rm-own"].decisions == {}
+
+
+def test_agency_contract_removal_asked_by_the_member_is_refused(out):
+    assert decision(out, "a-rm-member", "agency-member")["granted"] is False
+    assert out["a-rm-member"].jss == 91
