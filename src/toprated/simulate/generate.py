@@ -128,7 +128,7 @@ def simulate_chunk(spec: ChunkSpec) -> tuple[pa.Table | Path, ChunkStats]:
                        clients, len(contracts.owner))
     table = body(chunk.events.table(), spec.fmt)
     if spec.spill_to is not None:
-        return spill(table, spec.spill_to), stats
+        return spill(table, spec.spill_to, merge_edges(spec.start, spec.end)), stats
     return table, stats
 
 
@@ -159,6 +159,11 @@ def _run(specs: list[ChunkSpec], workers: int) -> Iterator[tuple[pa.Table | Path
         finally:
             for future in pending:
                 future.cancel()
+
+
+def merge_edges(start: int, end: int) -> np.ndarray:
+    """Weekly interval edges covering [start, end] for the spill-and-merge pass."""
+    return np.append(np.arange(start, end + 1, 7 * DAY, dtype=np.int64), end + 1)
 
 
 def history_bounds(as_of: date, days: int) -> tuple[int, int]:
@@ -223,11 +228,11 @@ def generate(
             if progress:
                 progress(summary.freelancers, total)
         if merging:
-            edges = np.append(np.arange(start, end + 1, 7 * DAY, dtype=np.int64), end + 1)
-            for b, table in merge(spilled, edges):
+            buckets = len(merge_edges(start, end)) - 1
+            for b, table in merge(spilled, buckets):
                 sink.write(table)
                 if progress:
-                    progress(freelancers + freelancers * (b + 1) // (len(edges) - 1), total)
+                    progress(freelancers + freelancers * (b + 1) // buckets, total)
     except BaseException:
         sink.abort()
         raise

@@ -5,6 +5,8 @@ Event ids ("e" + 12 digits) are given by the writer in output order, so they inc
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -117,30 +119,29 @@ class ParquetSink(Sink):
         super().abort()
 
 
-def spill(table: pa.Table, path: Path) -> Path:
-    """Write a sorted chunk to an Arrow IPC file (one record batch) for the merge."""
+def spill(table: pa.Table, path: Path, edges: np.ndarray) -> Path:
+    """Write a sorted chunk to an Arrow IPC file, one record batch per interval of `edges`."""
+    table = table.combine_chunks()
+    arrays = [col.chunk(0) if col.num_chunks else pa.array([], col.type) for col in table.columns]
+    cuts = np.searchsorted(table.column("t").to_numpy(), edges, side="left")
     with pa.OSFile(str(path), "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
-        writer.write_table(table.combine_chunks(), max_chunksize=max(table.num_rows, 1))
+        for lo, hi in itertools.pairwise(cuts):
+            writer.write_batch(pa.record_batch([a.slice(lo, hi - lo) for a in arrays], schema=table.schema))
     return path
 
 
-def load(path: Path) -> pa.Table:
-    """A spilled chunk, memory-mapped (no copy)."""
-    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+def merge(paths: list[Path], buckets: int) -> Iterator[tuple[int, pa.Table]]:
+    """Globally time-sorted tables, one per interval, from chunk files written by `spill`.
 
-
-def merge(paths: list[Path], edges: np.ndarray) -> Iterator[tuple[int, pa.Table]]:
-    """Globally time-sorted tables, one per interval [edges[b], edges[b + 1]), from sorted chunk files.
-
-    Ties (same instant, same type order) keep chunk order, then the chunk's own order. Yields
-    (bucket index, table).
+    Reads one record batch of every file at a time (no memory map), so memory holds one interval of
+    the whole marketplace. Ties (same instant, same type order) keep chunk order, then the chunk's own
+    order. Yields (interval index, table).
     """
-    tables = [load(p) for p in paths]
-    cuts = [np.searchsorted(t.column("t").to_numpy(), edges, side="left") for t in tables]
-    for b in range(len(edges) - 1):
-        parts = [t.slice(c[b], c[b + 1] - c[b]) for t, c in zip(tables, cuts, strict=True) if c[b + 1] > c[b]]
-        if not parts:
-            continue
-        bucket = pa.concat_tables(parts).combine_chunks()
-        order = np.lexsort((bucket.column("code").to_numpy(), bucket.column("t").to_numpy()))
-        yield b, bucket.take(pa.array(order))
+    with contextlib.ExitStack() as stack:
+        readers = [pa.ipc.open_file(stack.enter_context(pa.OSFile(str(p), "rb"))) for p in paths]
+        for b in range(buckets):
+            bucket = pa.Table.from_batches([r.get_batch(b) for r in readers]).combine_chunks()
+            if bucket.num_rows == 0:
+                continue
+            order = np.lexsort((bucket.column("code").to_numpy(), bucket.column("t").to_numpy()))
+            yield b, bucket.take(pa.array(order))
