@@ -17,10 +17,18 @@ from .conftest import AS_OF, Market, ago, established, later, rising, top_agency
 TOPRATED = str(Path(sys.executable).parent / "toprated")
 
 
-def cli(*args: str) -> dict:
-    p = subprocess.run([TOPRATED, "evaluate", *args], capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr[-2000:]
-    return json.loads(p.stdout)
+def cli(*runs: list[str]) -> list[dict]:
+    """`toprated evaluate` with each argument list, run side by side; their JSON documents."""
+    procs = [
+        subprocess.Popen([TOPRATED, "evaluate", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for args in runs
+    ]
+    docs = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=300)
+        assert p.returncode == 0, stderr[-2000:]
+        docs.append(json.loads(stdout))
+    return docs
 
 
 def by_id(doc: dict) -> dict[str, dict]:
@@ -29,8 +37,8 @@ def by_id(doc: dict) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def marketplace(tmp_path_factory):
-    """A small marketplace written to JSON Lines in time order and shuffled, and the CLI's output
-    on the time-ordered file."""
+    """A small marketplace written to JSON Lines in time order and shuffled, and the CLI's output on
+    the time-ordered file, on the shuffled one, and on the first with `--entity f-tr --entity a-tr-m`."""
     m = Market()
     established(m, "f-tr")
     rising(m, "f-rt", joined=ago(100))
@@ -42,18 +50,24 @@ def marketplace(tmp_path_factory):
     shuffled = list(m.events)
     random.Random(7).shuffle(shuffled)
     mixed = m.write_jsonl(d / "shuffled.jsonl", shuffled)
-    doc = cli("--events", str(ordered), "--as-of", AS_OF.isoformat(), "--format", "json")
-    return m, ordered, mixed, doc
+    common = ["--as-of", AS_OF.isoformat(), "--format", "json"]
+    docs = cli(
+        ["--events", str(ordered), *common],
+        ["--events", str(mixed), *common],
+        ["--events", str(ordered), *common, "--entity", "f-tr", "--entity", "a-tr-m"],
+    )
+    yield m, docs
+    m.close()
 
 
 def test_document_header(marketplace):
-    _, _, _, doc = marketplace
+    _, (doc, _, _) = marketplace
     assert doc["as_of"] == AS_OF.isoformat()
     assert doc["programme"] == "upwork"
 
 
 def test_entities_are_those_existing_on_the_as_of_day(marketplace):
-    _, _, _, doc = marketplace
+    _, (doc, _, _) = marketplace
     entities = by_id(doc)
     assert set(entities) == {"f-tr", "f-rt", "a-tr", "a-tr-own", "a-tr-m"}
     assert entities["a-tr"]["kind"] == "agency"
@@ -61,7 +75,7 @@ def test_entities_are_those_existing_on_the_as_of_day(marketplace):
 
 
 def test_badges_listed_exactly_when_held(marketplace):
-    _, _, _, doc = marketplace
+    _, (doc, _, _) = marketplace
     for e in doc["entities"]:
         held = sorted(b for b, prog in e["programmes"].items() if prog["held"])
         assert sorted(e["badges"]) == held, e["id"]
@@ -71,7 +85,7 @@ def test_badges_listed_exactly_when_held(marketplace):
 
 
 def test_cli_results(marketplace):
-    _, _, _, doc = marketplace
+    _, (doc, _, _) = marketplace
     entities = by_id(doc)
     assert entities["f-rt"]["badges"] == ["rising_talent"]
     assert entities["a-tr"]["badges"] == ["top_rated"]
@@ -82,17 +96,14 @@ def test_cli_results(marketplace):
 
 
 def test_out_of_order_file_gives_the_same_output(marketplace):
-    _, _, mixed, doc = marketplace
-    assert cli("--events", str(mixed), "--as-of", AS_OF.isoformat(), "--format", "json") == doc
+    _, (doc, shuffled, _) = marketplace
+    assert shuffled == doc
 
 
 def test_entity_filter_returns_only_those_entities(marketplace):
-    _, ordered, _, doc = marketplace
+    _, (doc, _, only) = marketplace
     wanted = ["f-tr", "a-tr-m"]
-    args = ["--events", str(ordered), "--as-of", AS_OF.isoformat(), "--format", "json"]
-    for w in wanted:
-        args += ["--entity", w]
-    filtered = by_id(cli(*args))
+    filtered = by_id(only)
     assert set(filtered) == set(wanted)
     full = by_id(doc)
     for w in wanted:
@@ -100,13 +111,10 @@ def test_entity_filter_returns_only_those_entities(marketplace):
 
 
 def test_entity_filter_in_process(marketplace):
-    m, _, _, _ = marketplace
-    try:
-        out = m.evaluate(entities=["a-tr"])
-        assert set(out) == {"a-tr"}
-        assert out["a-tr"].held("top_rated")
-    finally:
-        m.close()
+    m, _ = marketplace
+    out = m.evaluate(entities=["a-tr"])
+    assert set(out) == {"a-tr"}
+    assert out["a-tr"].held("top_rated")
 
 
 def test_second_entity_defining_event_is_rejected_naming_the_first(market):
