@@ -7,12 +7,14 @@ already holds about a batch is one join per table against a temporary table of t
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
+from pyarrow import csv
 
 from toprated.store import schema
 from toprated.store.plan import Known
@@ -69,21 +71,34 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
         return
     columns = [c.name for c in table.columns]
     names = ", ".join(f'"{c}"' for c in columns)
-    getter = itemgetter(*columns)
+    if conn.dialect.name not in ("duckdb", "postgresql"):  # not a supported store, but correct anywhere
+        conn.execute(table.insert(), list(rows))
+        return
+    data = _arrow(table, list(map(itemgetter(*columns), rows)))
     if conn.dialect.name == "duckdb":
         view = f"_toprated_bulk_{table.name}"
         duck = _driver(conn)
-        duck.register(view, _arrow(table, list(map(getter, rows))))
+        duck.register(view, data)
         try:
             conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {view}')
         finally:
             duck.unregister(view)
-    elif conn.dialect.name == "postgresql":
-        with _driver(conn).cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(getter(row))
-    else:  # not a supported store, but correct anywhere
-        conn.execute(table.insert(), list(rows))
+    else:
+        _copy(conn, f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)', data)
+
+
+def _copy(conn: sa.Connection, sql: str, data: pa.Table) -> None:
+    """PostgreSQL COPY of an Arrow table, written as CSV by Arrow (C++): faster than row by row.
+
+    Arrow's CSV leaves NULL unquoted and empty, and quotes every string, so '' stays ''.
+    """
+    buffer = io.BytesIO()
+    csv.write_csv(data, buffer, csv.WriteOptions(include_header=False, quoting_style="needed"))
+    with _driver(conn).cursor() as cur, cur.copy(sql) as copy:
+        view = buffer.getbuffer()
+        for start in range(0, len(view), 1 << 20):
+            copy.write(view[start : start + (1 << 20)])
+        view.release()
 
 
 def _load_keys(conn: sa.Connection, keys: Iterable[str]) -> None:
@@ -93,9 +108,7 @@ def _load_keys(conn: sa.Connection, keys: Iterable[str]) -> None:
         return
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_KEYS} (k TEXT PRIMARY KEY) ON COMMIT DROP")
     if conn.dialect.name == "postgresql":
-        with _driver(conn).cursor() as cur, cur.copy(f"COPY {_KEYS} (k) FROM STDIN") as copy:
-            for key in keys:
-                copy.write_row((key,))
+        _copy(conn, f"COPY {_KEYS} (k) FROM STDIN (FORMAT csv)", pa.table({"k": pa.array(keys, pa.string())}))
         conn.exec_driver_sql(f"ANALYZE {_KEYS}")
     else:
         conn.execute(sa.text(f"INSERT INTO {_KEYS} (k) VALUES (:k)"), [{"k": k} for k in keys])
