@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from toprated.evaluation.criteria import STATIC
 from toprated.metrics.contracts import centi
 from toprated.metrics.jss import score_of, window_column
 from toprated.programme import Programme
@@ -116,11 +117,13 @@ def render(entity: dict[str, Any], rows: list[dict[str, Any]], p: Programme, as_
         if not prog["held"]:
             failing = [c for c in prog["criteria"] if not c["met"]]
             todo = "; ".join(f"{c['name']} needs {c['required']}" for c in failing) or "granted by an operator"
-            when = (
-                f"qualifies on {prog['qualifies_on']} if nothing changes"
-                if prog["qualifies_on"]
-                else f"will not qualify within {p.projection.horizon_days} days without new activity"
-            )
+            static = [c["name"] for c in failing if c["name"] in STATIC]
+            if prog["qualifies_on"]:
+                when = f"qualifies on {prog['qualifies_on']} if nothing changes"
+            elif static:
+                when = f"will not qualify until {', '.join(static)} change"
+            else:
+                when = f"will not qualify within {p.projection.horizon_days} days without new contracts or feedback"
             parts.append(Panel(Group(_criteria_table(prog), Text(f"To do: {todo}.\n{when}.")), title=title))
         else:
             parts.append(Panel(_criteria_table(prog), title=title, border_style="green"))

@@ -83,8 +83,10 @@ def evaluate_store(
     too (outcome, weight, eligibility, windows): the per-contract breakdown of `explain`.
     """
     full = Sources.from_backend(con)
-    decisions = decide_removals(full, p, as_of, _status_at(p))
+    # Decisions depend only on the deciding entity's own requests (and an agency's owner's), all of
+    # which the closure holds, so a restricted evaluation decides only what it shows.
     src = restrict(full, entity_closure(full, entity_ids)) if entity_ids else full
+    decisions = decide_removals(src, p, as_of, _status_at(p))
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
     with Scratch(con) as scratch:
         ev = evaluate(src, p, as_of, scratch, removals)
