@@ -55,8 +55,9 @@ class Rejection:
     reason: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.file is not None else f"#{self.line}"
-        return f"{where} {self.event_id}: {self.reason}" if self.event_id else f"{where}: {self.reason}"
+        where = ":".join(str(part) for part in (self.file, self.line) if part is not None)
+        head = " ".join(part for part in (where, self.event_id) if part)
+        return f"{head}: {self.reason}" if head else self.reason
 
 
 @dataclass(slots=True)

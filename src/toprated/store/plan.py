@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from toprated.events import DATA_MODELS, Event
 
@@ -130,6 +131,10 @@ class Plan:
     rejected: list[tuple[Item, str]]
 
 
+def _field(item: Item, name: str) -> Any:
+    return getattr(item.event.data, name)
+
+
 class _Planner:
     def __init__(self, known: Known) -> None:
         self.digests = known.digests
@@ -141,7 +146,6 @@ class _Planner:
             "dispute": set(self.firsts["dispute"]),
             "hold": set(self.firsts["hold"]),
         }
-        self.accepted: list[Item] = []
         self.rejected: list[tuple[Item, str]] = []
         self.duplicates = 0
 
@@ -174,15 +178,15 @@ class _Planner:
 
     def missing(self, item: Item) -> str | None:
         """Why a reference of the item does not resolve, or None when all do."""
-        data = item.event.data
         for name, entity in REFS[item.event.type]:
-            key = getattr(data, name)
+            key = _field(item, name)
             if key is None or key in self.defined[entity]:
                 continue
             reason = f"unknown {entity} {key!r} (data.{name}): no {_DEFINED_BY[entity]} for it"
-            other = {"freelancer": "agency", "agency": "freelancer"}.get(entity)
-            if other and key in self.defined[other]:
-                reason += f"; {key!r} is an {other}" if other == "agency" else f"; {key!r} is a {other}"
+            if entity == "freelancer" and key in self.defined["agency"]:
+                reason += f"; {key!r} is an agency"
+            elif entity == "agency" and key in self.defined["freelancer"]:
+                reason += f"; {key!r} is a freelancer"
             return reason
         return None
 
@@ -201,7 +205,7 @@ class _Planner:
         groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
         for item in items:
             namespace, name = DEFINING[item.event.type]
-            groups[namespace, getattr(item.event.data, name)].append(item)
+            groups[namespace, _field(item, name)].append(item)
         winners = []
         for (namespace, key), group in groups.items():
             first = self.firsts[namespace].get(key)
@@ -218,19 +222,19 @@ class _Planner:
     def parties(self, by_type: dict[str, list[Item]]) -> list[Item]:
         """freelancer.joined and agency.created: one namespace; an agency's owner is a freelancer."""
         joined = by_type.pop("freelancer.joined", [])
-        maybe = self.defined["freelancer"] | {it.event.data.freelancer_id for it in joined}  # type: ignore[attr-defined]
-        created = []
-        for item in by_type.pop("agency.created", []):
-            owner = item.event.data.owner_id  # type: ignore[attr-defined]
-            if owner in maybe:
-                created.append(item)
-            else:
-                self.reject(item, f"unknown freelancer {owner!r} (data.owner_id): no freelancer.joined for it")
+        stored = self.defined["freelancer"]
+        # An owner may join in this batch: resolve owners against every freelancer.joined first...
+        self.defined["freelancer"] = stored | {_field(it, "freelancer_id") for it in joined}
+        created = self.resolved(by_type.pop("agency.created", []))
         winners = self.once(joined + created)
         freelancers = [it for it in winners if it.event.type == "freelancer.joined"]
-        self.defined["freelancer"].update(it.event.data.freelancer_id for it in freelancers)  # type: ignore[attr-defined]
-        agencies = self.resolved([it for it in winners if it.event.type == "agency.created"])
-        self.defined["agency"].update(it.event.data.agency_id for it in agencies)  # type: ignore[attr-defined]
+        self.defined["freelancer"] = stored | {_field(it, "freelancer_id") for it in freelancers}
+        # ...then again against those that won the namespace (an agency may have taken the id).
+        created = [it for it in winners if it.event.type == "agency.created"]
+        stored = self.defined["agency"]
+        self.defined["agency"] = stored | {_field(it, "agency_id") for it in created}  # for the messages
+        agencies = self.resolved(created)
+        self.defined["agency"] = stored | {_field(it, "agency_id") for it in agencies}
         return freelancers + agencies
 
 
@@ -246,7 +250,7 @@ def plan_import(items: list[Item], known: Known) -> Plan:
         for item in winners:
             namespace, name = DEFINING[item.event.type]
             if namespace in planner.defined:
-                planner.defined[namespace].add(getattr(item.event.data, name))
+                planner.defined[namespace].add(_field(item, name))
         accepted += winners
     accepted += planner.resolved([it for group in by_type.values() for it in group])
     accepted.sort(key=lambda it: it.pos)
