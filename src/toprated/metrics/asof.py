@@ -10,9 +10,13 @@ join, no interval arithmetic, only window functions and a non-equi join.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import ibis
 import ibis.expr.types as ir
+
+
+END_OF_TIME = ibis.literal(date(9999, 12, 31), type="date")
 
 
 def last_of_day(t: ir.Table, keys: Sequence[str]) -> ir.Table:
@@ -36,9 +40,11 @@ def as_of(
     the calendar's `at` and the values; keys with no fact yet at a calendar day have no row there.
     """
     w = ibis.window(group_by=[facts[k] for k in keys], order_by=facts.day)
-    iv = facts.select(*keys, *values, _from=facts.day, _to=facts.day.lead().over(w))
+    # An open end is a far-future day rather than NULL: a plain `from <= day < to` lets engines use
+    # a range join (DuckDB's IEJoin) instead of comparing every fact with every calendar day.
+    iv = facts.select(*keys, *values, _from=facts.day, _to=facts.day.lead().over(w).fill_null(END_OF_TIME))
     c = cal.select(at=cal.at, _on=cal[on])
-    j = iv.join(c, [iv._from <= c._on, iv._to.isnull() | (c._on < iv._to)])
+    j = iv.join(c, [iv._from <= c._on, c._on < iv._to])
     return j.select(*keys, "at", *values)
 
 

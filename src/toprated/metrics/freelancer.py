@@ -56,9 +56,11 @@ def earnings_by_day(src: Sources, cal: ir.Table) -> ir.Table:
     """
     pay, con = src.payments, src.contracts
     signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
-    j = pay.join(con, pay.contract_id == con.contract_id)
-    by_freelancer = j.select(entity_id=con.freelancer_id, day=pay.day, amount=signed)
-    by_agency = j.filter(con.agency_id.notnull()).select(entity_id=con.agency_id, day=pay.day, amount=signed)
+    j = pay.join(con, pay.contract_id == con.contract_id).select(
+        freelancer_id=con.freelancer_id, agency_id=con.agency_id, day=pay.day, amount=signed
+    )
+    by_freelancer = j.select(entity_id=j.freelancer_id, day=j.day, amount=j.amount)
+    by_agency = j.filter(j.agency_id.notnull()).select(entity_id=j.agency_id, day=j.day, amount=j.amount)
     flows = union_all(by_freelancer, by_agency)
     daily = flows.group_by(["entity_id", "day"]).aggregate(net=flows.amount.sum())
     daily = daily.mutate(cum=daily.net.sum().over(ibis.cumulative_window(group_by=daily.entity_id, order_by=daily.day)))
