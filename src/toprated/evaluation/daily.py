@@ -58,9 +58,9 @@ def entity_days(src: Sources, cal: ir.Table, p: Programme, removals: ir.Table, s
     cd = contract_days(src, cal, p)
     ec = scratch.keep(entity_contracts(cd, removals))
     jss = scratch.keep(jss_by_day(ec, p))
-    standing = standing_by_day(src, cal)
-    earnings = earnings_by_day(src, cal)
-    manual = manual_badges_by_day(src, cal)
+    standing = scratch.keep(standing_by_day(src, cal))  # read for freelancers and agencies
+    earnings = scratch.keep(earnings_by_day(src, cal))
+    manual = scratch.keep(manual_badges_by_day(src, cal))
     c = cal.select("at", "joined_from", "rt_active_from", "tr_active_from")
 
     # Freelancers -------------------------------------------------------------------------------
