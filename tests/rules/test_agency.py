@@ -61,6 +61,23 @@ def test_agency_badge_on_members(out, fid, badge):
     assert out[fid].agency_badge == badge
 
 
+@histories
+def _several_agencies(m: Market):
+    # a member (profile 70, no JSS) of a Top Rated agency and of one without a complete profile
+    top_agency(m, "a-multi")
+    m.freelancer("a-plain-own", joined=ago(300))
+    m.agency("a-plain", "a-plain-own", created=ago(300), services=False)
+    m.freelancer("f-multi", joined=ago(300), profile=70)
+    m.member_joined("a-plain", "f-multi", ago(200))
+    m.member_joined("a-multi", "f-multi", ago(200))
+
+
+def test_member_of_several_agencies_shows_the_best_badge(out):
+    assert not out["a-plain"].held("top_rated")
+    assert out["a-multi"].held("top_rated")
+    assert out["f-multi"].agency_badge == "rising_talent"
+
+
 def test_agency_badge_is_not_an_own_badge(out):
     assert out["a-tr-m60"].badges == []
 

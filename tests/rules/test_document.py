@@ -131,6 +131,15 @@ def test_second_entity_defining_event_is_rejected_naming_the_first(market):
     assert "e00001" in reasons[again]
 
 
+def test_freelancer_and_agency_ids_share_one_namespace(market):
+    m = market
+    m.freelancer("x1", joined=ago(10))
+    m._open()
+    clash = m.emit("agency.created", ago(5), agency_id="x1", owner_id="x1")
+    report = m._store.import_records(m.records(m.events[m._imported :]))
+    assert [r.event_id for r in report.rejected] == [clash]
+
+
 def test_same_id_same_content_is_ignored(market):
     m = market
     m.freelancer("f1", joined=ago(10))

@@ -73,6 +73,25 @@ def _freelancers(m: Market):
     REQUESTS["twice-1"] = m.removal_request(job, ago(10), by="f-rm-twice")
     REQUESTS["twice-2"] = m.removal_request(job, ago(5), by="f-rm-twice")
 
+    # ended later on the day of the request: every event of day R counts
+    established(m, "f-rm-same-day")
+    r = ago(10).isoformat()
+    m.contract("f-rm-same-day-n", "f-rm-same-day", "f-rm-same-day-kn", ago(30))
+    m.pay("f-rm-same-day-n", f"{r}T18:00:00Z", "400.00")
+    m.end("f-rm-same-day-n", f"{r}T18:00:00Z")
+    m.feedback("f-rm-same-day-n", f"{r}T18:30:00Z", **N)
+    REQUESTS["same-day"] = m.removal_request("f-rm-same-day-n", f"{r}T09:00:00Z", by="f-rm-same-day")
+
+    # Top Rated with two successful jobs only (Rising Talent before): without one, no JSS
+    fid = "f-rm-two-jobs"
+    m.freelancer(fid, joined=ago(200))
+    m.readiness(fid, ago(200))
+    for n in (190, 100, 10):
+        m.activity(fid, ago(n))
+    m.job(f"{fid}-c1", fid, f"{fid}-k1", ago(60), amount="600.00", days=60, **S)
+    m.job(f"{fid}-c2", fid, f"{fid}-k2", ago(30), amount="600.00", **S)
+    REQUESTS["two-jobs"] = m.removal_request(f"{fid}-c1", ago(10), by=fid)
+
     established(m, "f-rm-future")  # a request after the as-of day is not decided yet
     REQUESTS["future"] = m.removal_request(neutral_job(m, "f-rm-future"), ago(-1), by="f-rm-future")
 
@@ -102,6 +121,17 @@ def test_removal_refused(out, fid, name, jss):
     assert d["granted"] is False
     assert d["reason"]
     assert out[fid].jss == jss  # the contract stays counted
+
+
+def test_removal_granted_for_a_contract_ended_later_the_same_day(out):
+    assert decision(out, "f-rm-same-day", "same-day")["granted"] is True
+    assert out["f-rm-same-day"].jss == 100
+
+
+def test_removal_refused_when_no_jss_would_remain(out):
+    assert out["f-rm-two-jobs"].held("top_rated")
+    assert decision(out, "f-rm-two-jobs", "two-jobs")["granted"] is False
+    assert out["f-rm-two-jobs"].jss == 100
 
 
 def test_removal_granted_when_the_jss_does_not_change(out):
@@ -191,6 +221,9 @@ def _agencies(m: Market):
     REQUESTS["agency-owner"] = m.removal_request("a-rm-n", ago(10), by=owner)
     _, member = agency_with_neutral(m, "a-rm-member")
     REQUESTS["agency-member"] = m.removal_request("a-rm-member-n", ago(10), by=member)
+    owner, _ = agency_with_neutral(m, "a-rm-not-tr")  # the agency lost its profile: not Top Rated
+    m.agency_profile("a-rm-not-tr", ago(50), services=False)
+    REQUESTS["agency-not-tr"] = m.removal_request("a-rm-not-tr-n", ago(10), by=owner)
 
 
 def test_agency_contract_removal_is_decided_on_the_agency_and_asked_by_the_owner(out):
@@ -204,3 +237,8 @@ def test_agency_contract_removal_is_decided_on_the_agency_and_asked_by_the_owner
 def test_agency_contract_removal_asked_by_the_member_is_refused(out):
     assert decision(out, "a-rm-member", "agency-member")["granted"] is False
     assert out["a-rm-member"].jss == 91
+
+
+def test_agency_contract_removal_needs_a_top_rated_agency(out):
+    assert not out["a-rm-not-tr"].held("top_rated")
+    assert decision(out, "a-rm-not-tr", "agency-not-tr")["granted"] is False

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from .conftest import Histories, Market, ago, established, months_ago, rising
+from .conftest import Histories, Market, ago, established, later, months_ago, rising
 
-histories = Histories()
+histories = Histories(project=True)
 
 S = {"public": 5.0, "private": 10}
 N = {"public": 4.0, "private": None}
@@ -131,6 +131,10 @@ def test_negative_outcome_in_24_months_blocks_rising_talent(out, fid, met):
     assert f.jss is None
     assert f.met("rising_talent", "no_negative_outcome") is met
     assert f.held("rising_talent") is met
+
+
+def test_negative_outcome_ages_out_after_24_calendar_months(out):
+    assert out["f-neg-in"].qualifies_on("rising_talent") == later(1)
 
 
 # Manual acts --------------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ def _weeks(m: Market):
     crossing(m, "f-weeks-13", 84)  # points D, D−7, …, D−84: 13
     crossing(m, "f-weeks-12", 83)  # D−84 is one day too early: 12
     crossing(m, "f-weeks-11", 76)  # 11; the 13th point arrives on D + 8
+    crossing(m, "f-weeks-granted", 76)  # 11 by JSS, but Rising Talent granted by hand 120 days ago
+    m.grant("rising_talent", ago(120), freelancer="f-weeks-granted")
 
 
 def test_13_of_16_weeks_is_enough(out):
@@ -83,6 +85,12 @@ def test_qualifies_on_is_the_day_the_13th_week_arrives(out):
     assert f.value("top_rated", "eligible_weeks") == 11
     assert f.failing("top_rated") == ["eligible_weeks"]
     assert f.qualifies_on("top_rated") == later(8)
+
+
+def test_weeks_with_rising_talent_count_even_when_granted_by_hand(out):
+    f = out["f-weeks-granted"]
+    assert f.value("top_rated", "eligible_weeks") == 16
+    assert f.badges == ["rising_talent", "top_rated"]
 
 
 @histories
@@ -275,6 +283,8 @@ def _holds(m: Market):
     for n in (30, 89, 90, 91):
         established(m, f"f-lifted-{n}")
         m.lift(m.hold(ago(200), freelancer=f"f-lifted-{n}"), ago(n))
+    established(m, "f-hold-today")
+    m.hold(AS_OF, freelancer="f-hold-today")
     established(m, "f-hold-tomorrow")  # placed after AS_OF: not known yet
     m.hold(later(1), freelancer="f-hold-tomorrow")
 
@@ -295,6 +305,10 @@ def test_hold_lifted_n_days_ago(out, n, met):
 @pytest.mark.parametrize("n", [30, 89])
 def test_recently_lifted_hold_qualifies_90_days_after_the_lift(out, n):
     assert out[f"f-lifted-{n}"].qualifies_on("top_rated") == ago(n) + timedelta(days=90)
+
+
+def test_hold_placed_on_the_as_of_day_counts(out):
+    assert out["f-hold-today"].failing("top_rated") == ["standing"]
 
 
 def test_events_after_the_as_of_day_are_ignored(out):
