@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from .conftest import Histories, Market, ago, top_agency
+from .conftest import Histories, Market, ago, later, top_agency
 
-histories = Histories()
+histories = Histories(project=True)
 
 S = {"public": 5.0, "private": 10}
 N = {"public": 4.0, "private": None}
@@ -227,6 +227,7 @@ def test_agency_first_contract_91_days_ago(out):
 def test_agency_first_contract_90_days_ago(out):
     a = out["a-first-90"]
     assert a.failing("top_rated") == ["first_contract_age"]
+    assert a.qualifies_on("top_rated") == later(1)
 
 
 def test_agency_weeks_use_the_agency_jss(out):

@@ -169,6 +169,17 @@ def _manual(m: Market):
     not_ready(m, "f-granted-violation")  # an ordinary violation does not beat a grant
     m.grant("rising_talent", ago(5), freelancer="f-granted-violation")
     m.violation(ago(10), freelancer="f-granted-violation")
+    d = ago(5).isoformat()  # same day: the later instant wins, whatever the ids
+    not_ready(m, "f-same-day-granted")
+    m.emit("badge.revoked", f"{d}T09:00:00Z", event_id="zz-revoke", freelancer_id="f-same-day-granted",
+           badge="rising_talent", by="ops", reason="x")  # fmt: skip
+    m.emit("badge.granted", f"{d}T10:00:00Z", event_id="aa-grant", freelancer_id="f-same-day-granted",
+           badge="rising_talent", by="ops")  # fmt: skip
+    rising(m, "f-same-day-revoked", joined=ago(200))
+    m.emit("badge.granted", f"{d}T09:00:00Z", event_id="zz-grant", freelancer_id="f-same-day-revoked",
+           badge="rising_talent", by="ops")  # fmt: skip
+    m.emit("badge.revoked", f"{d}T10:00:00Z", event_id="aa-revoke", freelancer_id="f-same-day-revoked",
+           badge="rising_talent", by="ops", reason="x")  # fmt: skip
     not_ready(m, "f-granted-old-ban")  # a ban older than 6 months is over
     m.grant("rising_talent", ago(5), freelancer="f-granted-old-ban")
     m.violation(months_ago(6), freelancer="f-granted-old-ban", kind="off_platform_payment")
@@ -186,6 +197,8 @@ def _manual(m: Market):
         ("f-banned-granted", False),
         ("f-granted-violation", True),
         ("f-granted-old-ban", True),
+        ("f-same-day-granted", True),
+        ("f-same-day-revoked", False),
     ],
 )
 def test_latest_manual_act_overrides_the_criteria_except_a_ban(out, fid, held):
@@ -256,6 +269,37 @@ def _agencies(m: Market):
     m.member_left("a-rt-left", member, ago(10))
     owner, _ = agency_team(m, "a-rt-owner-left")  # the owner is always a member
     m.member_left("a-rt-owner-left", owner, ago(10))
+    d = ago(10).isoformat()  # left and rejoined the same day: the later instant wins
+    _, member = agency_team(m, "a-rt-rejoined")
+    m.emit(
+        "agency.member_joined",
+        f"{d}T10:00:00Z",
+        event_id="a-rt-rejoined-a",
+        agency_id="a-rt-rejoined",
+        freelancer_id=member,
+    )
+    m.emit(
+        "agency.member_left",
+        f"{d}T09:00:00Z",
+        event_id="a-rt-rejoined-z",
+        agency_id="a-rt-rejoined",
+        freelancer_id=member,
+    )
+    _, member = agency_team(m, "a-rt-left-same-day")
+    m.emit(
+        "agency.member_joined",
+        f"{d}T09:00:00Z",
+        event_id="a-rt-left-same-day-z",
+        agency_id="a-rt-left-same-day",
+        freelancer_id=member,
+    )
+    m.emit(
+        "agency.member_left",
+        f"{d}T10:00:00Z",
+        event_id="a-rt-left-same-day-a",
+        agency_id="a-rt-left-same-day",
+        freelancer_id=member,
+    )
     agency_team(m, "a-rt-no-logo", logo=False)
     agency_team(m, "a-rt-no-overview", overview=False)
     agency_team(m, "a-rt-no-services", services=False)
@@ -296,6 +340,8 @@ def test_agency_rising_talent(out):
         ("a-rt-alone", ["members"]),
         ("a-rt-left", ["members"]),
         ("a-rt-owner-left", []),
+        ("a-rt-rejoined", []),
+        ("a-rt-left-same-day", ["members"]),
         ("a-rt-no-logo", ["agency_profile"]),
         ("a-rt-no-overview", ["agency_profile"]),
         ("a-rt-no-services", ["agency_profile"]),

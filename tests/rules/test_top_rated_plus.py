@@ -107,6 +107,11 @@ def _which_contract(m: Market):
     m.agency("a-plus-f", "f-plus-agency-owner", created=ago(800))
     m.member_joined("a-plus-f", "f-plus-agency", ago(800))
     m.work("f-plus-agency-big", "f-plus-agency", "f-plus-agency-kb", [(ago(30), "6000.00")], agency="a-plus-f")
+    # $4,990 paid 400 days ago and $10 30 days ago: $5,000 on one contract, paid in the window
+    plus(m, "f-plus-topped-up", amount=None)
+    m.work(
+        "f-plus-topped-up-big", "f-plus-topped-up", "f-plus-topped-up-kb", [(ago(400), "4990.00"), (ago(30), "10.00")]
+    )
     # ended long ago but paid within 365 days: still a payment in the window
     plus(m, "f-plus-ended", amount=None)
     m.job("f-plus-ended-big", "f-plus-ended", "f-plus-ended-kb", ago(300), amount="6000.00")
@@ -119,6 +124,7 @@ def _which_contract(m: Market):
         ("f-plus-old", False),
         ("f-plus-refunded", False),
         ("f-plus-agency", True),
+        ("f-plus-topped-up", True),
         ("f-plus-ended", True),
     ],
 )
