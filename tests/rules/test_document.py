@@ -84,6 +84,35 @@ def test_badges_listed_exactly_when_held(marketplace):
                 assert prog["qualifies_on"] is None
 
 
+CRITERIA = {
+    ("freelancer", "rising_talent"): [
+        "no_jss", "readiness_test", "profile", "availability", "activity", "no_negative_outcome", "standing",
+    ],
+    ("freelancer", "top_rated"): [
+        "jss", "first_contract_age", "eligible_weeks", "profile", "earnings_12m", "availability", "standing", "activity",
+    ],
+    ("freelancer", "top_rated_plus"): ["top_rated", "earnings_12m", "large_contract"],
+    ("freelancer", "expert_vetted"): ["vetted"],
+    ("agency", "rising_talent"): ["no_jss", "members", "agency_profile", "owner_profile", "member_profiles", "standing"],
+    ("agency", "top_rated"): [
+        "jss", "owner_jss", "members", "earnings_12m", "owner_profile", "member_profiles", "agency_profile",
+        "standing", "first_contract_age", "eligible_weeks",
+    ],
+    ("agency", "top_rated_plus"): ["top_rated", "earnings_12m", "large_contract"],
+}  # fmt: skip
+
+
+def test_each_programme_lists_its_criteria(marketplace):
+    # output.md's names; every condition of programme.md §2–§5 for that kind of entity
+    _, (doc, _, _) = marketplace
+    for e in doc["entities"]:
+        progs = e["programmes"]
+        assert {k for (kind, k) in CRITERIA if kind == e["kind"]} == set(progs), e["id"]
+        for badge, prog in progs.items():
+            assert sorted(c["name"] for c in prog["criteria"]) == sorted(CRITERIA[e["kind"], badge]), (e["id"], badge)
+            assert all(isinstance(c["met"], bool) and isinstance(c["required"], str) for c in prog["criteria"])
+
+
 def test_cli_results(marketplace):
     _, (doc, _, _) = marketplace
     entities = by_id(doc)

@@ -119,8 +119,12 @@ def pairs(out: dict[str, dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str
 
 
 def check_jss_values(doc: dict[str, Any]) -> None:
-    """JSS is null or a whole percentage, and it is the best window's score."""
+    """JSS is null or a whole percentage, and it is the best window's score; with no manual act,
+    a programme is held exactly when all its criteria are met, and `badges` lists those held."""
     for e in doc["entities"]:
+        for badge, prog in e["programmes"].items():
+            assert prog["held"] == all(c["met"] for c in prog["criteria"]), (badge, e)
+            assert (badge in e["badges"]) == prog["held"], (badge, e)
         jss = e["jss"]
         assert jss is None or (isinstance(jss, int) and not isinstance(jss, bool) and 0 <= jss <= 100), e
         windows = [v for v in (e.get("jss_windows") or {}).values() if v is not None]
