@@ -49,16 +49,18 @@ def main() -> None:
         count = write_events(src, n)
         db = sys.argv[2] if len(sys.argv) > 2 else str(Path(tmp) / "bench.duckdb")
         with open_store(db) as store:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             report = store.import_records(read_records(src))
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             again = store.import_records(read_records(src))
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{count:,} events, {os.cpu_count()} cpus, {db.split('?')[0]}")
-        print(f"first import : {t1 - t0:6.1f} s  {count / (t1 - t0):>10,.0f} events/s  "
+        print(f"first import : {t1 - t0:6.1f} s (CPU {c1 - c0:5.1f} s)  {count / (t1 - t0):>10,.0f} events/s  "
               f"accepted={report.accepted:,} rejected={len(report.rejected)}")
-        print(f"re-import    : {t2 - t1:6.1f} s  {count / (t2 - t1):>10,.0f} events/s  duplicates={again.duplicates:,}")
+        print(f"re-import    : {t2 - t1:6.1f} s (CPU {c2 - c1:5.1f} s)  {count / (t2 - t1):>10,.0f} events/s  "
+              f"duplicates={again.duplicates:,}")
+        print(f"load average : {os.getloadavg()[0]:.1f} (other processes slow this down)")
         print(f"peak RSS     : {rss:,.0f} MiB")
 
 

@@ -78,7 +78,7 @@ def _to_utc(value: datetime) -> datetime:
     # A date-only time is 00:00 UTC; a date-time without an offset is read as UTC too (ours).
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def _parse_time(value: Any) -> datetime:
