@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 from toprated.evaluation import criteria as rules
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.agency import agency_profile_by_day, member_aggregates, members_by_day
+from toprated.metrics.calendar import Cal
 from toprated.metrics.contracts import MONEY, contract_days, money
 from toprated.metrics.freelancer import (
     availability_by_day,
@@ -54,14 +55,14 @@ def _profile_ok(completeness: ir.IntegerValue, photo: ir.BooleanValue, elance: i
     return ok.fill_null(False)
 
 
-def entity_days(src: Sources, cal: ir.Table, p: Programme, removals: ir.Table, scratch: Scratch) -> EntityDays:
+def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch) -> EntityDays:
     cd = contract_days(src, cal, p)
     ec = scratch.keep(entity_contracts(cd, removals))
     jss = scratch.keep(jss_by_day(ec, p))
     standing = scratch.keep(standing_by_day(src, cal))  # read for freelancers and agencies
     earnings = scratch.keep(earnings_by_day(src, cal))
     manual = scratch.keep(manual_badges_by_day(src, cal))
-    c = cal.select("at", "joined_from", "rt_active_from", "tr_active_from")
+    c = cal.table.select("at", "joined_from", "rt_active_from", "tr_active_from")
 
     # Freelancers -------------------------------------------------------------------------------
     f = src.freelancers

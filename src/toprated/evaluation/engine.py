@@ -18,7 +18,7 @@ from toprated.evaluation import criteria as rules
 from toprated.evaluation.daily import EntityDays, entity_days
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.asof import ones
-from toprated.metrics.calendar import Calendar, arrow_table, day_range
+from toprated.metrics.calendar import Cal, Calendar, arrow_table, day_range
 from toprated.metrics.jss import window_column
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
@@ -46,7 +46,7 @@ def weekly_points(p: Programme, day: date) -> list[date]:
     return [day - timedelta(days=tr.week_days * k) for k in range(tr.weeks_window)]
 
 
-def build_calendar(p: Programme, targets: list[date]) -> tuple[pa.Table, pa.Table]:
+def build_calendar(p: Programme, targets: list[date]) -> tuple[Calendar, pa.Table]:
     """The calendar of every day the targets need, and the (at, point) table of weekly points."""
     points = {t: weekly_points(p, t) for t in targets}
     days = {d for ps in points.values() for d in ps}
@@ -72,7 +72,7 @@ def build_calendar(p: Programme, targets: list[date]) -> tuple[pa.Table, pa.Tabl
         {"at": [t for t, ps in points.items() for _ in ps], "point": [d for ps in points.values() for d in ps]},
         {"at": "date", "point": "date"},
     )
-    return cal.arrow(), weekly
+    return cal, weekly
 
 
 def criteria_of(badge: str, d: ir.Table, p: Programme, agency: bool) -> list[rules.Criterion]:
@@ -135,8 +135,8 @@ def evaluate_days(
     src: Sources, p: Programme, targets: list[date], scratch: Scratch, removals: list[Removal] | None = None
 ) -> tuple[ir.Table, ir.Table, EntityDays]:
     """Freelancer and agency rows for every target day: all criteria and `<badge>_held` columns."""
-    cal_rows, weekly_rows = build_calendar(p, targets)
-    cal, weekly = scratch.keep(cal_rows), scratch.keep(weekly_rows)
+    calendar, weekly_rows = build_calendar(p, targets)
+    cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
     ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
     fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, agency=False))
     ag = scratch.keep(_finish(ed.agencies, weekly, targets, p, agency=True))

@@ -10,10 +10,11 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.metrics.asof import as_of, last_of_day, union_all
+from toprated.metrics.calendar import Cal
 from toprated.metrics.sources import Sources
 
 
-def members_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+def members_by_day(src: Sources, cal: Cal) -> ir.Table:
     """(agency_id, member_id, at, is_owner) for every member of every agency on each day."""
     m = last_of_day(src.memberships, ["agency_id", "freelancer_id"])
     s = as_of(m, ["agency_id", "freelancer_id"], ["joined"], cal)
@@ -22,12 +23,12 @@ def members_by_day(src: Sources, cal: ir.Table) -> ir.Table:
     joined = s.filter(s.joined & (s.freelancer_id != s.owner_id)).select(
         "agency_id", member_id=s.freelancer_id, at=s.at, is_owner=ibis.literal(False)
     )
-    c = cal.select("at")
+    c = cal.table.select("at")
     owners = a.join(c, a.day <= c.at).select("agency_id", member_id=a.owner_id, at=c.at, is_owner=ibis.literal(True))
     return union_all(owners, joined)
 
 
-def agency_profile_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+def agency_profile_by_day(src: Sources, cal: Cal) -> ir.Table:
     """The latest `agency.profile_updated` up to each day: complete when logo, overview and services."""
     p = last_of_day(src.agency_profiles, ["agency_id"])
     s = as_of(p, ["agency_id"], ["has_logo", "has_overview", "has_services"], cal)

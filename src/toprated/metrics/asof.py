@@ -15,6 +15,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
+from toprated.metrics.calendar import Cal
 
 END_OF_TIME = ibis.literal(date(9999, 12, 31), type="date")
 
@@ -31,7 +32,7 @@ def as_of(
     facts: ir.Table,
     keys: Sequence[str],
     values: Sequence[str],
-    cal: ir.Table,
+    cal: Cal,
     on: str = "at",
 ) -> ir.Table:
     """For each key and calendar row, `values` of the latest fact whose day is on or before cal[on].
@@ -39,11 +40,19 @@ def as_of(
     `facts` must have at most one row per key and day (see `last_of_day`). The result has the keys,
     the calendar's `at` and the values; keys with no fact yet at a calendar day have no row there.
     """
+    if cal.single is not None:
+        # One day: the latest fact per key is a filter and a group-by, no window over the history.
+        upto = facts.filter(facts.day <= ibis.literal(cal.single[on], type="date"))
+        last = upto.group_by(list(keys)).aggregate(_last=upto.day.max())
+        j = upto.join(last, [*(upto[k] == last[k] for k in keys), upto.day == last._last])
+        return j.select(
+            *(upto[k] for k in keys), at=ibis.literal(cal.single["at"], type="date"), **{v: upto[v] for v in values}
+        )
     w = ibis.window(group_by=[facts[k] for k in keys], order_by=facts.day)
     # An open end is a far-future day rather than NULL: a plain `from <= day < to` lets engines use
     # a range join (DuckDB's IEJoin) instead of comparing every fact with every calendar day.
     iv = facts.select(*keys, *values, _from=facts.day, _to=facts.day.lead().over(w).fill_null(END_OF_TIME))
-    c = cal.select(at=cal.at, _on=cal[on])
+    c = cal.table.select(at=cal.table.at, _on=cal.table[on])
     j = iv.join(c, [iv._from <= c._on, c._on < iv._to])
     return j.select(*keys, "at", *values)
 

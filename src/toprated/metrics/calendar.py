@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+import ibis.expr.types as ir
 import pyarrow as pa
 
 _ARROW = {"date": pa.date32(), "string": pa.string(), "int64": pa.int64(), "boolean": pa.bool_()}
@@ -61,3 +63,19 @@ class Calendar:
     def arrow(self) -> pa.Table:
         cols = self.rows()
         return arrow_table(cols, {name: "date" for name in cols})
+
+
+@dataclass(frozen=True)
+class Cal:
+    """A calendar as the metrics see it: the table to join, and, when it holds a single day, that
+    row's values, so that metrics can aggregate directly instead of joining intervals (the weekly
+    run evaluates one day; sorting whole histories for it would cost most of the run)."""
+
+    table: ir.Table
+    single: dict[str, date] | None = None
+
+    @classmethod
+    def of(cls, table: ir.Table, calendar: Calendar) -> Cal:
+        rows = calendar.rows()
+        single = {k: v[0] for k, v in rows.items()} if len(calendar.days) == 1 else None
+        return cls(table, single)

@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.metrics.asof import as_of, last_of_day, ones
+from toprated.metrics.calendar import Cal
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 
@@ -30,10 +31,12 @@ def centi(value: Decimal) -> int:
     return int(Decimal(value) * 100)
 
 
-def _payment_state(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
+def _payment_state(src: Sources, cal: Cal, p: Programme) -> ir.Table:
     """Running totals of a contract's payments, in force on each calendar day (§10 earnings/span)."""
     pay = src.payments
     signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
+    if cal.single is not None:
+        return _payment_state_on(src, cal, p)
     daily = pay.group_by(["contract_id", "day"]).aggregate(net=signed.sum(), n_paid=ones(~pay.refund).sum())
     cum = ibis.cumulative_window(group_by=daily.contract_id, order_by=daily.day)
     paid_day = ibis.cases((daily.n_paid > 0, daily.day), else_=ibis.null("date"))
@@ -54,19 +57,46 @@ def _payment_state(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
     return as_of(s, ["contract_id"], ["cum_net", "n_payments", "first_paid", "last_paid", "max_gap"], cal)
 
 
-def _feedback_state(src: Sources, cal: ir.Table) -> ir.Table:
+def _payment_state_on(src: Sources, cal: Cal, p: Programme) -> ir.Table:
+    """`_payment_state` for a one-day calendar: plain aggregates, gaps only where they matter."""
+    assert cal.single is not None
+    at = ibis.literal(cal.single["at"], type="date")
+    pay = src.payments.filter(src.payments.day <= at)
+    signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
+    paid_day = ibis.cases((~pay.refund, pay.day), else_=ibis.null("date"))
+    s = pay.group_by("contract_id").aggregate(
+        cum_net=signed.sum(),
+        n_payments=ones(~pay.refund).sum(),
+        first_paid=paid_day.min(),
+        last_paid=paid_day.max(),
+    )
+    # The largest gap between payments decides only whether a contract is long-term: compute it
+    # for the contracts that have enough payments over a long enough span, not for every payment.
+    j = p.jss
+    could_be_long = s.filter(
+        (s.n_payments >= j.long_term_min_payments)
+        & (s.last_paid.delta(s.first_paid, unit="day") >= j.long_term_min_span_days)
+    ).select("contract_id")
+    d = pay.filter(~pay.refund).semi_join(could_be_long, "contract_id").select("contract_id", "day").distinct()
+    d = d.mutate(gap=d.day.delta(d.day.lag().over(group_by=d.contract_id, order_by=d.day), unit="day"))
+    gaps = d.group_by("contract_id").aggregate(max_gap=d.gap.max())
+    s = s.left_join(gaps, "contract_id").drop("contract_id_right")
+    return s.select("contract_id", "cum_net", "n_payments", "first_paid", "last_paid", "max_gap", at=at)
+
+
+def _feedback_state(src: Sources, cal: Cal) -> ir.Table:
     """The latest feedback up to each day; it replaces earlier ones entirely (§10 "Feedback")."""
     fb = last_of_day(src.feedback, ["contract_id"])
     return as_of(fb, ["contract_id"], ["public_score", "private_score"], cal)
 
 
-def _dispute_state(src: Sources, cal: ir.Table) -> ir.Table:
+def _dispute_state(src: Sources, cal: Cal) -> ir.Table:
     """Per contract and day: is a dispute open, was one lost by the freelancer (§10 "Open dispute")."""
     d, r = src.disputes, src.dispute_resolutions
     dr = d.left_join(r, d.dispute_id == r.dispute_id).select(
         d.contract_id, opened=d.day, resolved=r.day, outcome=r.outcome
     )
-    c = cal.select("at")
+    c = cal.table.select("at")
     j = dr.join(c, dr.opened <= c.at)
     resolved = j.resolved.notnull() & (j.resolved <= j.at)
     return j.group_by(["contract_id", "at"]).aggregate(
@@ -83,7 +113,7 @@ def _weight_centi(earnings: ir.NumericValue, span: ir.IntegerValue, p: Programme
     return ibis.least(tier + steps * 100, centi(w.max)).cast("int64")
 
 
-def contract_days(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
+def contract_days(src: Sources, cal: Cal, p: Programme) -> ir.Table:
     """One row per contract and calendar day with everything the rules read about the contract.
 
     `cal` needs the columns `at`, `lt_recent` (at − long_term_recent_days) and `pay_recent`
@@ -103,7 +133,7 @@ def contract_days(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
     )
     ends = src.contract_ends.select("contract_id", end_day="day", end_reason="reason")
     flags = src.client_flags.group_by("client_id").aggregate(flagged_on=src.client_flags.day.min())
-    cd = c.join(cal, c.started <= cal.at)
+    cd = c.join(cal.table, c.started <= cal.table.at)
     cd = cd.left_join(ends, "contract_id").drop("contract_id_right")
     cd = cd.left_join(flags, "client_id").drop("client_id_right")
     for state in (_payment_state(src, cal, p), _feedback_state(src, cal), _dispute_state(src, cal)):
@@ -155,7 +185,7 @@ def contract_days(src: Sources, cal: ir.Table, p: Programme) -> ir.Table:
         "client_id",
         "agency_id",
         "category",
-        *cal.columns,
+        *cal.table.columns,
         "started",
         "last_paid",
         "end_day",

@@ -10,19 +10,20 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.metrics.asof import as_of, last_of_day, ones, union_all
+from toprated.metrics.calendar import Cal
 from toprated.metrics.contracts import MONEY, money
 from toprated.metrics.sources import Sources
 
 ACTIVITY_KINDS = ("proposal", "invitation_accepted")
 
 
-def profile_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+def profile_by_day(src: Sources, cal: Cal) -> ir.Table:
     """The latest `freelancer.profile_updated` up to each day (§10 "Profile")."""
     p = last_of_day(src.profiles, ["freelancer_id"])
     return as_of(p, ["freelancer_id"], ["completeness", "has_photo"], cal)
 
 
-def availability_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+def availability_by_day(src: Sources, cal: Cal) -> ir.Table:
     """The latest `freelancer.availability_updated` up to each day (§10 "Availability")."""
     a = last_of_day(src.availability, ["freelancer_id"])
     return as_of(a, ["freelancer_id"], ["available", "return_on"], cal)
@@ -34,7 +35,7 @@ def readiness(src: Sources) -> ir.Table:
     return r.group_by("freelancer_id").aggregate(readiness_on=r.day.min())
 
 
-def last_activity_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+def last_activity_by_day(src: Sources, cal: Cal) -> ir.Table:
     """The last day with a proposal, an accepted invitation or a payment up to each day (§10 "Activity").
 
     A refund is not activity.
@@ -43,12 +44,17 @@ def last_activity_by_day(src: Sources, cal: ir.Table) -> ir.Table:
     a = act.filter(act.kind.isin(ACTIVITY_KINDS)).select("freelancer_id", "day")
     pay, con = src.payments, src.contracts
     paid = pay.filter(~pay.refund).join(con, pay.contract_id == con.contract_id)
-    days = union_all(a, paid.select(con.freelancer_id, pay.day)).distinct()
+    days = union_all(a, paid.select(con.freelancer_id, pay.day))
+    if cal.single is not None:
+        at = ibis.literal(cal.single["at"], type="date")
+        upto = days.filter(days.day <= at)
+        return upto.group_by("freelancer_id").aggregate(last_active=upto.day.max()).mutate(at=at)
+    days = days.distinct()
     days = days.mutate(last_active=days.day)
     return as_of(days, ["freelancer_id"], ["last_active"], cal)
 
 
-def earnings_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+def earnings_by_day(src: Sources, cal: Cal) -> ir.Table:
     """`earnings_12m`: payments minus refunds dated in (at − N days, at], never below 0 (§10).
 
     Running totals per entity (freelancer and agency contracts) read at both ends of the window.
@@ -62,6 +68,11 @@ def earnings_by_day(src: Sources, cal: ir.Table) -> ir.Table:
     by_freelancer = j.select(entity_id=j.freelancer_id, day=j.day, amount=j.amount)
     by_agency = j.filter(j.agency_id.notnull()).select(entity_id=j.agency_id, day=j.day, amount=j.amount)
     flows = union_all(by_freelancer, by_agency)
+    if cal.single is not None:
+        at = ibis.literal(cal.single["at"], type="date")
+        window = flows.filter((flows.day > ibis.literal(cal.single["earn_from"], type="date")) & (flows.day <= at))
+        net = window.group_by("entity_id").aggregate(net=window.amount.sum())
+        return net.select("entity_id", at=at, earnings_12m=ibis.greatest(net.net, money(0)).cast(MONEY))
     daily = flows.group_by(["entity_id", "day"]).aggregate(net=flows.amount.sum())
     daily = daily.mutate(cum=daily.net.sum().over(ibis.cumulative_window(group_by=daily.entity_id, order_by=daily.day)))
     upto_at = as_of(daily, ["entity_id"], ["cum"], cal)
@@ -71,7 +82,7 @@ def earnings_by_day(src: Sources, cal: ir.Table) -> ir.Table:
     return e.select("entity_id", "at", earnings_12m=value)
 
 
-def manual_badges_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+def manual_badges_by_day(src: Sources, cal: Cal) -> ir.Table:
     """The latest manual act per entity and badge up to each day (§10 "Manual badges"), one column
     per badge: True (granted), False (revoked) or null (never acted on)."""
     m = last_of_day(src.manual_badges, ["entity_id", "badge"])

@@ -11,17 +11,18 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.metrics.asof import ones
+from toprated.metrics.calendar import Cal
 from toprated.metrics.sources import Sources
 
 
-def standing_by_day(src: Sources, cal: ir.Table) -> ir.Table:
+def standing_by_day(src: Sources, cal: Cal) -> ir.Table:
     """Per (entity_id, at): holds in force, recent violations and the off-platform ban, own only.
 
     `cal` needs `hold_from` (at − cooldown days), `violation_from` and `ban_from` (months back).
     """
     h, lifts = src.holds, src.hold_lifts
     hl = h.left_join(lifts, h.hold_id == lifts.hold_id).select(h.entity_id, placed=h.day, lifted=lifts.day)
-    c = cal.select("at", "hold_from", "violation_from", "ban_from")
+    c = cal.table.select("at", "hold_from", "violation_from", "ban_from")
     hj = hl.join(c, [hl.placed <= c.at, hl.lifted.isnull() | (hl.lifted > c.hold_from)])
     holds = hj.group_by(["entity_id", "at"]).aggregate(holds=hj.count())
 

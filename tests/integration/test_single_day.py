@@ -1,0 +1,52 @@
+"""A one-day calendar takes the metrics' aggregate shortcuts; they must agree with the interval path."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from toprated.evaluation.engine import evaluate_days
+from toprated.evaluation.scratch import Scratch
+from toprated.metrics.sources import Sources
+from toprated.programme import load_programme
+from toprated.simulate import generate
+from toprated.store import open_store
+from toprated.store.commands import load_events_into
+
+AS_OF = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("single")
+    generate(400, 5, out, as_of=AS_OF)
+    path = out / "s.duckdb"
+    with open_store(str(path)) as store:
+        assert not load_events_into(store, [out / "events.jsonl"], Console(quiet=True)).rejected
+    return path
+
+
+@pytest.mark.parametrize("day", [AS_OF, AS_OF - timedelta(days=200)])
+def test_one_day_equals_the_same_day_among_several(store_path: Path, day: date) -> None:
+    base = load_programme()
+    # one weekly point, so that a single target day makes a single-day calendar
+    p = base.model_copy(update={"top_rated": base.top_rated.model_copy(update={"weeks_window": 1, "weeks_required": 1})})
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        src = Sources.from_backend(con)
+        with Scratch(con) as scratch:
+            fr1, ag1, _ = evaluate_days(src, p, [day], scratch)
+            one = [t.order_by("entity_id").to_pyarrow().to_pylist() for t in (fr1, ag1)]
+            fr2, ag2, _ = evaluate_days(src, p, [day, day + timedelta(days=3)], scratch)
+            two = [t.filter(t.at == day).order_by("entity_id").to_pyarrow().to_pylist() for t in (fr2, ag2)]
+    assert len(one[0]) > 300
+    assert sum(r["top_rated_held"] for r in one[0]) > 5
+    assert any(r["earnings_12m"] > 0 for r in one[0]) and any(r["last_active"] for r in one[0])
+    for a_rows, b_rows in zip(one, two, strict=True):
+        assert len(a_rows) == len(b_rows)
+        for a, b in zip(a_rows, b_rows, strict=True):
+            diff = {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}
+            assert not diff, (a["entity_id"], diff)
