@@ -6,7 +6,7 @@ $400 job ended 20 days ago: JSS 94 (24 months: 20/21.25); without the neutral jo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -154,25 +154,26 @@ R1 = date(2026, 6, 15)
 
 
 def spaced(m: Market, fid: str, extra: int, second: date) -> None:
-    """A first request on R1 for a neutral job ended 2026-06-10; then `extra` successful $100 jobs
-    ending weekly from 2026-07-01 (the first started before R1), a second neutral job ended 2026-09-12 and a
-    second request on `second`. Between R1 and 2026-09-15 three more contracts of the freelancer
-    end (established jobs on 07-25 and 09-05, and the second neutral job), so `extra` = 7 makes 10."""
+    """An established freelancer. First request on R1 for a neutral job ended 2026-06-10 (granted:
+    JSS 93 → 100). Then `extra` successful $100 jobs end weekly from 2026-07-01 (each started 20 days
+    before its end, so the first started before R1). Second request on `second` for the established
+    job `<fid>-c12` (ended 2026-06-13, before R1; JSS 100 with or without it). Ended in
+    (R1, 2026-09-14]: the `extra` jobs and the established jobs of 07-25 and 09-05: `extra` + 2."""
     established(m, fid)
     first = neutral_job(m, fid, ended=date(2026, 6, 10), suffix="n1")
     REQUESTS[f"{fid}-1"] = m.removal_request(first, R1, by=fid)
-    for i in range(extra):
-        m.job(f"{fid}-x{i}", fid, f"{fid}-kx{i}", date(2026, 7, 1 + 7 * i) if i < 5 else date(2026, 8, 5 + 7 * (i - 5)),
-              amount="100.00", **S)  # fmt: skip
-    job = neutral_job(m, fid, ended=date(2026, 9, 12), suffix="n2")
-    REQUESTS[f"{fid}-2"] = m.removal_request(job, second, by=fid)
+    ends = [date(2026, 7, 1) + timedelta(days=7 * i) for i in range(extra)]
+    assert not ends or ends[-1] < date(2026, 9, 1)
+    for i, ended in enumerate(ends):
+        m.job(f"{fid}-x{i}", fid, f"{fid}-kx{i}", ended, amount="100.00", **S)
+    REQUESTS[f"{fid}-2"] = m.removal_request(f"{fid}-c12", second, by=fid)
 
 
 @histories
 def _spacing(m: Market):
-    spaced(m, "f-sp-ok", extra=7, second=date(2026, 9, 15))
-    spaced(m, "f-sp-early", extra=7, second=date(2026, 9, 14))
-    spaced(m, "f-sp-few", extra=6, second=date(2026, 9, 15))
+    spaced(m, "f-sp-ok", extra=8, second=date(2026, 9, 15))  # 10 ended, 3 months to the day
+    spaced(m, "f-sp-early", extra=8, second=date(2026, 9, 14))  # 10 ended, 1 day short of 3 months
+    spaced(m, "f-sp-few", extra=7, second=date(2026, 9, 15))  # 9 ended
     # a refused request does not start the clock: refused on R1 (not asked by the freelancer), asked
     # again by the freelancer a month later with no contract ended in between
     established(m, "f-sp-refused-first")
@@ -182,7 +183,7 @@ def _spacing(m: Market):
 
 
 def test_second_removal_after_3_months_and_10_contracts(out):
-    # the 10 are contracts *ended* in (R1, R2]; one of them (f-sp-ok-x0) started before R1
+    # the 10 are contracts *ended* in (R1, R2] (f-sp-ok-x0 started before R1, on 2026-06-11)
     assert decision(out, "f-sp-ok", "f-sp-ok-1")["granted"] is True
     assert decision(out, "f-sp-ok", "f-sp-ok-2")["granted"] is True
 
