@@ -96,12 +96,23 @@ def test_data_unicode_surrogates_are_rejected() -> None:
     assert reason(raw(data={"contract_id": "c\udc80", "amount": "1"})).startswith("data.contract_id:")
 
 
+def test_nul_characters_are_rejected_naming_the_field() -> None:
+    """PostgreSQL text cannot hold U+0000: such an event must fail validation, not the import."""
+    assert reason(raw(id="e\x001")) == "id: must not contain the NUL character"
+    assert reason(raw(source="a\x00")) == "source: must not contain the NUL character"
+    assert reason(raw(data={"contract_id": "c\x00", "amount": "1"})) == (
+        "data.contract_id: must not contain the NUL character")
+    profile = {"freelancer_id": "f1", "completeness": 5, "has_photo": False, "missing": ["ok", "b\x00d"]}
+    assert reason(raw(type="freelancer.profile_updated", data=profile)) == (
+        "data.missing: must not contain the NUL character")
+
+
 def test_content_digest_is_about_meaning_not_spelling() -> None:
     a = validate(raw(time="2026-01-05T10:30:00+01:00", data={"amount": 10.5, "contract_id": "c1"}))
     b = validate(raw(time="2026-01-05T09:30:00Z", data={"contract_id": "c1", "amount": "10.50", "refund": False},
                      source="other"))
     assert content_digest(a) == content_digest(b)
-    assert a.data_json() == b.data_json() == '{"contract_id":"c1","amount":"10.50","refund":false}'
+    assert a.data_json == b.data_json == '{"contract_id":"c1","amount":"10.50","refund":false}'
     c = validate(raw(data={"contract_id": "c1", "amount": "10.51"}))
     d = validate(raw(time="2026-01-05T09:30:01Z"))
     assert len({content_digest(a), content_digest(c), content_digest(d)}) == 3

@@ -15,7 +15,7 @@ def items(*raws: dict[str, Any]) -> list[Item]:
     out = []
     for pos, raw in enumerate(raws):
         event = validate(raw)
-        out.append(Item(pos, "f.jsonl", pos + 1, event, event.data_json(), content_digest(event)))
+        out.append(Item(pos, "f.jsonl", pos + 1, event, content_digest(event)))
     return out
 
 

@@ -35,7 +35,11 @@ class EventError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A valid event: `time` is an aware UTC datetime, `day` its UTC calendar day (events.md)."""
+    """A valid event: `time` is an aware UTC datetime, `day` its UTC calendar day (events.md).
+
+    `data_json` is the canonical JSON of `data` (normalised values: amounts with 2 decimals; no
+    nulls), as the raw log stores it.
+    """
 
     id: str
     type: str
@@ -44,13 +48,10 @@ class Event:
     source: str | None
     specversion: str | None
     data: EventData
-
-    def data_json(self) -> str:
-        """The canonical JSON of `data`: normalised values (amounts with 2 decimals), no nulls."""
-        return self.data.model_dump_json(exclude_none=True)
+    data_json: str
 
 
-def content_digest(event: Event, data_json: str | None = None) -> str:
+def content_digest(event: Event) -> str:
     """sha256 of what the event says (type, UTC instant, canonical data), for duplicate/conflict checks.
 
     events.md: an id already accepted is ignored with the same content, rejected with different
@@ -58,7 +59,7 @@ def content_digest(event: Event, data_json: str | None = None) -> str:
     same instant in `Z`, are the same content. `source` and `specversion` are not interpreted and
     so are not part of it.
     """
-    text = f"{event.type}\n{event.time.isoformat()}\n{data_json or event.data_json()}"
+    text = f"{event.type}\n{event.time.isoformat()}\n{event.data_json}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -107,7 +108,18 @@ def _unicode(value: str, name: str) -> str:
         value.encode()  # lone surrogates (from "\\ud800" in JSON or bad bytes) cannot be stored
     except UnicodeEncodeError:
         raise EventError(f"{name}: not valid Unicode text") from None
+    if "\x00" in value:  # PostgreSQL text cannot hold it
+        raise EventError(f"{name}: must not contain the NUL character")
     return value
+
+
+def _nul_field(data: EventData) -> str:
+    """The first field of `data` whose text holds a NUL character."""
+    for name, value in data:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            return f"data.{name}"
+    return "data"
 
 
 def _show(value: Any) -> str:
@@ -161,4 +173,7 @@ def validate(raw: Mapping[str, Any]) -> Event:
         typed = model.model_validate(data)
     except ValidationError as exc:
         raise EventError(_pydantic_reason(exc)) from None
-    return Event(event_id, event_type, time, time.date(), source, specversion, typed)
+    data_json = typed.model_dump_json(exclude_none=True)
+    if "\\u0000" in data_json:
+        raise EventError(f"{_nul_field(typed)}: must not contain the NUL character")
+    return Event(event_id, event_type, time, time.date(), source, specversion, typed, data_json)

@@ -201,8 +201,7 @@ def _validate_all(
                 reason = _printable(exc.reason)
                 rejected.append((pos, Rejection(record.file, record.line, _raw_id(record.raw), reason)))
             else:
-                data_json = event.data_json()
-                items.append(Item(pos, record.file, record.line, event, data_json, content_digest(event, data_json)))
+                items.append(Item(pos, record.file, record.line, event, content_digest(event)))
         pending += 1
         if progress is not None and pending == _PROGRESS_EVERY:
             progress(pending)
@@ -227,7 +226,7 @@ def _write(conn: sa.Connection, accepted: list[Item]) -> None:
         for item in chunk:
             name, row = typed_row(item.event)
             typed[name].append(row)
-            raw.append(raw_row(item.event, seq, item.data_json, item.digest, now, row["ts"]))
+            raw.append(raw_row(item.event, seq, item.digest, now, row["ts"]))
             seq += 1
         insert_rows(conn, schema.events, raw)
         for name, rows in typed.items():

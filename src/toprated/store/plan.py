@@ -108,7 +108,6 @@ class Item:
     file: str | None
     line: int | None
     event: Event
-    data_json: str
     digest: str
 
 
