@@ -204,3 +204,13 @@ def test_nothing_valid_and_empty_batches(store_url: str) -> None:
         report = store.import_records([Record("x.csv", 1, error="bad")])
         assert (report.accepted, len(report.rejected), report.ok) == (0, 1, False)
         assert store.counts()["events"] == 0
+
+
+def test_awkward_text_survives_the_bulk_paths(store_url: str) -> None:
+    """COPY's CSV and Arrow must keep quotes, commas, newlines, backslashes, '' apart from NULL."""
+    names = ['a "quoted", name', "two\nlines\r\n", "back\\slash \\N", "", "émoji 🎉", None]
+    batch = [ev(f"n{i}", "freelancer.joined", freelancer_id=f"f,{i}\"", name=name) for i, name in enumerate(names)]
+    with open_store(store_url) as store:
+        assert store.import_records(records(batch)).accepted == len(names)
+        stored = {row[0]: row[3] for row in typed_tables(store)["freelancers"]}
+    assert stored == {f"f,{i}\"": name for i, name in enumerate(names)}

@@ -94,11 +94,9 @@ def _copy(conn: sa.Connection, sql: str, data: pa.Table) -> None:
     """
     buffer = io.BytesIO()
     csv.write_csv(data, buffer, csv.WriteOptions(include_header=False, quoting_style="needed"))
-    with _driver(conn).cursor() as cur, cur.copy(sql) as copy:
-        view = buffer.getbuffer()
+    with buffer.getbuffer() as view, _driver(conn).cursor() as cur, cur.copy(sql) as copy:
         for start in range(0, len(view), 1 << 20):
             copy.write(view[start : start + (1 << 20)])
-        view.release()
 
 
 def _load_keys(conn: sa.Connection, keys: Iterable[str]) -> None:
