@@ -93,7 +93,8 @@ def test_amount_decimal_string_or_number(amount: Any, stored: str) -> None:
      ("0.001", "must have at most 2 decimals"), (1.005, "must have at most 2 decimals"),
      ("12.345", "must have at most 2 decimals"), ("abc", "must be a decimal number"),
      (True, "must be a decimal string or a number"), (None, "must be a decimal string or a number"),
-     (float("nan"), "must be a finite number"), ("Infinity", "must be a finite number")],
+     (float("nan"), "must be a finite number"), ("Infinity", "must be a decimal number"),
+     ("1_000", "must be a decimal number"), ("12,50", "must be a decimal number"), ("", "must be a decimal number")],
 )
 def test_amount_rules(amount: Any, message: str) -> None:
     assert reason(with_("payment.made", amount=amount)).startswith(f"data.amount: {message}")

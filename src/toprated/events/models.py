@@ -8,6 +8,7 @@ is strict about JSON types: a boolean is `true`/`false`, never `"yes"` or `1`; a
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -15,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 _CENT = Decimal("0.01")
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def _money(value: Any) -> Decimal:
@@ -25,8 +27,12 @@ def _money(value: Any) -> Decimal:
         if not math.isfinite(value):
             raise ValueError("must be a finite number")
         value = repr(value)  # the shortest decimal that round-trips: 10.1 -> "10.1"
+    elif isinstance(value, str):
+        value = value.strip()
+        if not _DECIMAL.fullmatch(value):  # Decimal() alone would take "NaN", "1_000", "Infinity"
+            raise ValueError("must be a decimal number such as 12.50")
     try:
-        amount = Decimal(value.strip() if isinstance(value, str) else value)
+        amount = Decimal(value)
     except InvalidOperation:
         raise ValueError("must be a decimal number such as 12.50") from None
     if not amount.is_finite():
