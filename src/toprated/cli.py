@@ -24,7 +24,8 @@ def _register() -> None:
     # optional feature cannot stop the others from loading.
     import importlib
 
-    for module in ("toprated.store.commands", "toprated.simulate.commands", "toprated.evaluation.commands"):
+    features = ("store", "simulate", "evaluation", "runs")
+    for module in (f"toprated.{feature}.commands" for feature in features):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -128,7 +128,7 @@ def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratc
     own_ban = ad.off_platform_ban.fill_null(0)
     ad = ad.mutate(
         members=ad.members.fill_null(0).cast("int64"),
-        member_profiles=ad.member_profiles.fill_null(0.0).round(1),
+        member_profiles=ad.member_profiles.fill_null(0.0),  # unrounded: 59.95 is under 60
         agency_profile_ok=ad.agency_profile_ok.fill_null(False),
         owner_completeness=ad.owner_completeness.fill_null(0),
         owner_profile_ok=ad.owner_profile_ok.fill_null(False),

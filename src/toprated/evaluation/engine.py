@@ -17,9 +17,9 @@ import pyarrow as pa
 from toprated.evaluation import criteria as rules
 from toprated.evaluation.daily import EntityDays, entity_days
 from toprated.evaluation.scratch import Scratch
-from toprated.metrics.asof import ones
+from toprated.metrics.asof import ones, union_all
 from toprated.metrics.calendar import Cal, Calendar, arrow_table, day_range
-from toprated.metrics.jss import window_column
+from toprated.metrics.jss import AGENCY, FREELANCER, window_column
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 
@@ -46,10 +46,14 @@ def weekly_points(p: Programme, day: date) -> list[date]:
     return [day - timedelta(days=tr.week_days * k) for k in range(tr.weeks_window)]
 
 
-def build_calendar(p: Programme, targets: list[date]) -> tuple[Calendar, pa.Table]:
-    """The calendar of every day the targets need, and the (at, point) table of weekly points."""
+def build_calendar(p: Programme, targets: list[date], stored_points: bool = False) -> tuple[Calendar, pa.Table]:
+    """The calendar of every day the targets need, and the (at, point) table of weekly points.
+
+    With `stored_points` the earlier weekly points come from stored snapshots, so the calendar holds
+    the targets only.
+    """
     points = {t: weekly_points(p, t) for t in targets}
-    days = {d for ps in points.values() for d in ps}
+    days = set(targets) if stored_points else {d for ps in points.values() for d in ps}
     cal = Calendar(
         days,
         day_bounds={
@@ -92,9 +96,17 @@ def badges_for(agency: bool) -> list[str]:
     return [b for b in BADGES if not (agency and b == "expert_vetted")]
 
 
-def _finish(d: ir.Table, weekly: ir.Table, targets: list[date], p: Programme, agency: bool) -> ir.Table:
-    """Target days only: eligible weeks, Top Rated, Top Rated Plus, Expert-Vetted, all criteria."""
+def _finish(
+    d: ir.Table, weekly: ir.Table, targets: list[date], p: Programme, agency: bool, prior: ir.Table | None = None
+) -> ir.Table:
+    """Target days only: eligible weeks, Top Rated, Top Rated Plus, Expert-Vetted, all criteria.
+
+    `prior` (entity_id, entity_kind, point, point_ok) supplies weekly points from stored snapshots.
+    """
     pts = d.select(_e=d.entity_id, _point=d.at, _ok=d.point_ok)
+    if prior is not None:
+        mine = prior.filter(prior.entity_kind == (AGENCY if agency else FREELANCER))
+        pts = union_all(pts, mine.select(_e=mine.entity_id, _point=mine.point, _ok=mine.point_ok))
     w = weekly.join(pts, weekly.point == pts._point)
     weeks = w.group_by([w._e, w.at]).aggregate(eligible_weeks=ones(w._ok).sum())
     weeks = weeks.rename(_wat="at")
@@ -132,14 +144,23 @@ class Evaluation:
 
 
 def evaluate_days(
-    src: Sources, p: Programme, targets: list[date], scratch: Scratch, removals: list[Removal] | None = None
+    src: Sources,
+    p: Programme,
+    targets: list[date],
+    scratch: Scratch,
+    removals: list[Removal] | None = None,
+    prior: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table, EntityDays]:
-    """Freelancer and agency rows for every target day: all criteria and `<badge>_held` columns."""
-    calendar, weekly_rows = build_calendar(p, targets)
+    """Freelancer and agency rows for every target day: all criteria and `<badge>_held` columns.
+
+    `prior` holds the weekly points before the targets (from stored snapshots); without it they
+    are evaluated too.
+    """
+    calendar, weekly_rows = build_calendar(p, targets, stored_points=prior is not None)
     cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
     ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
-    fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, agency=False))
-    ag = scratch.keep(_finish(ed.agencies, weekly, targets, p, agency=True))
+    fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, False, prior))
+    ag = scratch.keep(_finish(ed.agencies, weekly, targets, p, True, prior))
     return fr, ag, ed
 
 
@@ -149,12 +170,14 @@ def evaluate(
     as_of: date,
     scratch: Scratch,
     removals: list[Removal] | None = None,
+    prior: ir.Table | None = None,
 ) -> Evaluation:
     """Every entity's badges and criteria at `as_of` (no `qualifies_on`: see `qualifying_days`).
 
-    The result's tables read temporary tables of `scratch`: run them before closing it.
+    `prior`: the earlier weekly points from stored snapshots (see `evaluate_days`). The result's
+    tables read temporary tables of `scratch`: run them before closing it.
     """
-    fr, ag, ed = evaluate_days(src.known_until(as_of), p, [as_of], scratch, removals)
+    fr, ag, ed = evaluate_days(src.known_until(as_of), p, [as_of], scratch, removals, prior)
     # Members of a Top Rated agency show its badge (§3, §10 "Agency badge on members").
     m = ed.members.filter(ed.members.at == as_of)
     tr_agencies = ag.filter(ag.top_rated_held).select(_a=ag.entity_id)

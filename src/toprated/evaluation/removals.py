@@ -121,7 +121,14 @@ def _precheck(
     return None
 
 
-def decide_removals(src: Sources, p: Programme, up_to: date, status_at: StatusAt) -> list[Decision]:
+def decide_removals(
+    src: Sources,
+    p: Programme,
+    up_to: date,
+    status_at: StatusAt,
+    known: dict[str, Decision] | None = None,
+    known_until: date | None = None,
+) -> list[Decision]:
     """Decide every request dated on or before `up_to`, as if one after another in (time, id) order.
 
     Requests are decided in rounds so that one evaluation serves many of them. Each round evaluates
@@ -129,6 +136,10 @@ def decide_removals(src: Sources, p: Programme, up_to: date, status_at: StatusAt
     decided in the round unless an earlier request still pending in it could change its entity's
     status (one of the same entity, or for an agency, one of its owner, whose JSS the agency's Top
     Rated reads). Only a grant makes later requests wait for the next round.
+
+    `known` are decisions stored by an earlier run covering every request up to `known_until`
+    (a decision depends only on the state on its own day, so it stays valid); they are reused
+    unless a request dated in that period arrived since, in which case everything is decided anew.
     """
     requests = _requests(src, up_to)
     deciding = {r.agency_id or r.freelancer_id for r in requests}
@@ -136,6 +147,15 @@ def decide_removals(src: Sources, p: Programme, up_to: date, status_at: StatusAt
     granted: list[Removal] = []
     last_granted: dict[str, date] = {}
     decided: dict[str, Decision] = {}
+    if known and known_until is not None:
+        early = [r for r in requests if r.day <= known_until]
+        if all(r.event_id in known for r in early):
+            for r in early:
+                d = known[r.event_id]
+                decided[r.event_id] = d
+                if d.granted:
+                    granted.append((d.entity_id, d.contract_id, d.day))
+                    last_granted[d.entity_id] = d.day
 
     def entity_of(r: _Request) -> str:
         return r.agency_id or r.freelancer_id

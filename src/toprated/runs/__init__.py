@@ -1,0 +1,1 @@
+"""Weekly runs: snapshots of every entity's badges, transitions, backfills."""

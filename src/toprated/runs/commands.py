@@ -1,0 +1,110 @@
+"""`toprated run-week` and `toprated backfill`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from toprated.errors import UserError
+from toprated.evaluation.commands import DB_HELP, parse_day
+from toprated.programme import load_programme
+from toprated.runs.service import WeekReport, backfill, run_week, week_of
+
+ENGINE_HELP = "Where the evaluation runs: duckdb (the default store), postgres (inside the PostgreSQL store)"
+
+
+def _engine_check(engine: str, db: str | None) -> None:
+    if engine not in ("duckdb", "postgres"):
+        raise UserError(f"--engine must be duckdb or postgres, not {engine!r}")
+    url = (db or "").lower()
+    if engine == "postgres" and not url.startswith(("postgres://", "postgresql")):
+        raise UserError("--engine postgres evaluates inside a PostgreSQL store: give --db postgresql://…")
+    if engine == "duckdb" and url.startswith(("postgres://", "postgresql")):
+        raise UserError("--engine duckdb needs a DuckDB store; for a PostgreSQL --db use --engine postgres")
+
+
+def _report_table(reports: list[WeekReport]) -> Table:
+    t = Table(title="Weekly runs")
+    for col in (
+        "week",
+        "entities",
+        "Rising Talent",
+        "Top Rated",
+        "TR Plus",
+        "Expert-Vetted",
+        "gained",
+        "lost",
+        "earlier weeks",
+        "seconds",
+    ):
+        t.add_column(col, justify="right")
+    for r in reports:
+        t.add_row(
+            r.week.isoformat(),
+            f"{r.entities:,}",
+            *(f"{r.held[b]:,}" for b in r.held),
+            f"{r.gained:,}",
+            f"{r.lost:,}",
+            "stored" if r.stored_points else "evaluated",
+            f"{r.seconds:.1f}",
+        )
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run-week")
+    def run_week_command(
+        week: Annotated[
+            str | None, typer.Option("--week", help="The weekly point (default: this week's Monday, UTC)")
+        ] = None,
+        db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+        engine: Annotated[str, typer.Option("--engine", help=ENGINE_HELP)] = "duckdb",
+        programme: Annotated[Path | None, typer.Option("--programme", help="Programme file (TOML)")] = None,
+    ) -> None:
+        """Evaluate every entity on one weekly point and store it as that week's snapshot."""
+        from toprated.store import open_store
+
+        _engine_check(engine, db)
+        day = parse_day(week) if week else week_of(datetime.now(UTC).date())
+        p = load_programme(programme)
+        console = Console()
+        with open_store(db) as store, console.status(f"evaluating the week of {day}…"):
+            report = run_week(store.ibis(), p, day)
+        console.print(_report_table([report]))
+
+    @app.command("backfill")
+    def backfill_command(
+        start: Annotated[str, typer.Option("--from", help="First weekly point (YYYY-MM-DD)")],
+        end: Annotated[str, typer.Option("--to", help="Last weekly point (YYYY-MM-DD)")],
+        db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+        engine: Annotated[str, typer.Option("--engine", help=ENGINE_HELP)] = "duckdb",
+        programme: Annotated[Path | None, typer.Option("--programme", help="Programme file (TOML)")] = None,
+        rerun: Annotated[bool, typer.Option("--rerun", help="Recompute weeks already stored")] = False,
+    ) -> None:
+        """Compute the missing weekly snapshots from --from to --to, oldest first."""
+        from toprated.store import open_store
+
+        _engine_check(engine, db)
+        first, last = parse_day(start), parse_day(end)
+        if last < first:
+            raise UserError("--to is before --from")
+        p = load_programme(programme)
+        n = (last - first).days // p.top_rated.week_days + 1
+        console = Console()
+        progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        )
+        with open_store(db) as store, progress:
+            task = progress.add_task("weeks", total=n)
+
+            def step(w: date, report: WeekReport | None) -> None:
+                progress.update(task, advance=1, description=f"week of {w}" + (" (stored)" if report is None else ""))
+
+            reports = backfill(store.ibis(), p, first, last, step, rerun=rerun)
+        console.print(_report_table(reports) if reports else "every week was already stored (use --rerun to recompute)")
