@@ -86,13 +86,14 @@ def _ended_days(src: Sources, entity_ids: set[str]) -> dict[str, list[date]]:
         return {}
     ids = sorted(entity_ids)
     c, e = src.contracts, src.contract_ends
-    j = c.join(e, "contract_id")
+    # both tables have a `day`: the one wanted is the end's, not the start's
+    j = c.join(e, c.contract_id == e.contract_id).select(c.freelancer_id, c.agency_id, ended=e.day)
     j = j.filter(j.freelancer_id.isin(ids) | j.agency_id.isin(ids))
     out: dict[str, list[date]] = defaultdict(list)
-    for row in j.select("freelancer_id", "agency_id", "day").to_pyarrow().to_pylist():
+    for row in j.to_pyarrow().to_pylist():
         for key in (row["freelancer_id"], row["agency_id"]):
             if key in entity_ids:
-                out[key].append(row["day"])
+                out[key].append(row["ended"])
     return out
 
 
