@@ -1,0 +1,120 @@
+"""Weekly runs: snapshots equal a live evaluation, re-runs replace atomically, transitions add up."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from toprated.evaluation.service import evaluate_store
+from toprated.programme import load_programme
+from toprated.runs import snapshots as snap
+from toprated.runs.service import backfill, run_week
+from toprated.simulate import generate
+from toprated.store import open_store
+from toprated.store.commands import load_events_into
+
+LAST = date(2026, 11, 23)  # a Monday
+FIRST = LAST - timedelta(weeks=16)
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs")
+    generate(300, 21, out, as_of=LAST)
+    path = out / "runs.duckdb"
+    with open_store(str(path)) as store:
+        assert not load_events_into(store, [out / "events.jsonl"], Console(quiet=True)).rejected
+        reports = backfill(store.ibis(), load_programme(), FIRST, LAST)
+    assert [r.week for r in reports] == [FIRST + timedelta(weeks=i) for i in range(17)]
+    # the 16th week on has its 15 earlier weekly points stored
+    assert [r.stored_points for r in reports] == [False] * 15 + [True] * 2
+    return path
+
+
+def _snapshot(con, week: date) -> dict[str, dict]:
+    s = con.table(snap.SNAPSHOTS)
+    return {r["entity_id"]: r for r in s.filter(s.week == week).to_pyarrow().to_pylist()}
+
+
+def test_snapshot_from_stored_weeks_equals_a_live_evaluation(store_path: Path) -> None:
+    p = load_programme()
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        stored = _snapshot(con, LAST)
+        live = evaluate_store(con, p, LAST, project=False)
+    rows = {r["entity_id"]: r for r in [*live.freelancers, *live.agencies]}
+    assert set(stored) == set(rows) and len(rows) > 300
+    assert sum(r["top_rated_held"] for r in stored.values()) > 5
+    for eid, s in stored.items():
+        r = rows[eid]
+        for col in (
+            "jss",
+            "eligible_weeks",
+            "rising_talent_held",
+            "top_rated_held",
+            "top_rated_plus_held",
+            "top_rated__earnings_12m__value",
+            "top_rated__standing__value",
+        ):
+            if col in r:
+                assert s[col] == r[col], (eid, col, s[col], r[col])
+
+
+def test_rerunning_a_week_replaces_it(store_path: Path) -> None:
+    p = load_programme()
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        before = _snapshot(con, LAST)
+        report = run_week(con, p, LAST)
+        after = _snapshot(con, LAST)
+        s = con.table(snap.SNAPSHOTS)
+        n = s.filter(s.week == LAST).count().to_pyarrow().as_py()
+    assert report.stored_points and n == len(before) == report.entities
+    assert after == before
+
+
+def test_a_run_that_fails_midway_leaves_the_previous_snapshot(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = load_programme()
+    calls = []
+    real = snap.replace_rows
+
+    def fail_on_second_table(execute, table, source, columns, where):  # type: ignore[no-untyped-def]
+        calls.append(table)
+        real(execute, table, source, columns, where)
+        if len(calls) == 2:
+            raise RuntimeError("killed midway")
+
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        before = _snapshot(con, LAST)
+        monkeypatch.setattr(snap, "replace_rows", fail_on_second_table)
+        with pytest.raises(RuntimeError, match="killed midway"):
+            run_week(con, p, LAST)
+        monkeypatch.undo()
+        assert _snapshot(con, LAST) == before
+
+
+def test_transitions_match_the_snapshots(store_path: Path) -> None:
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        prev, cur = _snapshot(con, LAST - timedelta(weeks=1)), _snapshot(con, LAST)
+        t = con.table(snap.TRANSITIONS)
+        got = {(r["entity_id"], r["badge"]): r for r in t.filter(t.week == LAST).to_pyarrow().to_pylist()}
+    want = {}
+    for eid, row in cur.items():
+        for b in ("rising_talent", "top_rated", "top_rated_plus", "expert_vetted"):
+            was = bool((prev.get(eid) or {}).get(f"{b}_held"))
+            now = bool(row[f"{b}_held"])
+            if was != now:
+                want[(eid, b)] = "gained" if now else "lost"
+    assert want, "the simulated marketplace should change between weeks"
+    assert {k: v["change"] for k, v in got.items()} == want
+    for (eid, b), r in got.items():
+        if r["change"] == "lost":
+            failing = r["failing"].split(",")
+            assert failing and all(cur[eid][f"{b}__{n}__met"] is False for n in failing), (eid, b, r)
