@@ -97,3 +97,24 @@ def register(app: typer.Typer) -> None:
         if report.rejected:
             n = len(report.rejected)
             raise RejectedEvents(f"{n:,} event{'s' if n != 1 else ''} rejected; the valid ones were stored")
+
+    @app.command("export")
+    def export_command(
+        parquet: Annotated[Path, typer.Option("--parquet", help="Folder for one Parquet file per typed table")],
+        db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    ) -> None:
+        """Write the typed tables as Parquet files (what `run-week --engine spark --parquet DIR` reads)."""
+        from toprated.store.export import export_parquet
+
+        console = Console()
+        table = Table(title=f"Exported to {parquet}/")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        with open_store(db) as store, console.status("exporting…") as status:
+
+            def step(name: str, n: int) -> None:
+                table.add_row(name, f"{n:,}")
+                status.update(f"exported {name}")
+
+            export_parquet(store.ibis(), parquet, step)
+        console.print(table)
