@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from toprated.evaluation.service import evaluate_store
 from toprated.programme import load_programme
 from toprated.runs import snapshots as snap
 from toprated.runs.service import backfill, run_week
+from toprated.runs.weekstore import SqlWeekStore
 from toprated.simulate import generate
 from toprated.store import open_store
 from toprated.store.commands import load_events_into
@@ -81,18 +83,24 @@ def test_a_run_that_fails_midway_leaves_the_previous_snapshot(
 ) -> None:
     p = load_programme()
     calls = []
-    real = snap.replace_rows
+    real = SqlWeekStore.transaction
 
-    def fail_on_second_table(execute, table, source, columns, where):  # type: ignore[no-untyped-def]
-        calls.append(table)
-        real(execute, table, source, columns, where)
-        if len(calls) == 2:
-            raise RuntimeError("killed midway")
+    @contextlib.contextmanager
+    def dies_after_two_statements(self):  # type: ignore[no-untyped-def]
+        with real(self) as execute:
+
+            def counting(sql: str) -> None:
+                calls.append(sql)
+                execute(sql)
+                if len(calls) == 2:  # the snapshot's old rows deleted and the new ones inserted
+                    raise RuntimeError("killed midway")
+
+            yield counting
 
     with open_store(str(store_path)) as store:
         con = store.ibis()
         before = _snapshot(con, LAST)
-        monkeypatch.setattr(snap, "replace_rows", fail_on_second_table)
+        monkeypatch.setattr(SqlWeekStore, "transaction", dies_after_two_statements)
         with pytest.raises(RuntimeError, match="killed midway"):
             run_week(con, p, LAST)
         monkeypatch.undo()

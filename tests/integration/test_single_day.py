@@ -33,7 +33,9 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_one_day_equals_the_same_day_among_several(store_path: Path, day: date) -> None:
     base = load_programme()
     # one weekly point, so that a single target day makes a single-day calendar
-    p = base.model_copy(update={"top_rated": base.top_rated.model_copy(update={"weeks_window": 1, "weeks_required": 1})})
+    p = base.model_copy(
+        update={"top_rated": base.top_rated.model_copy(update={"weeks_window": 1, "weeks_required": 1})}
+    )
     with open_store(str(store_path)) as store:
         con = store.ibis()
         src = Sources.from_backend(con)

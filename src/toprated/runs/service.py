@@ -20,10 +20,12 @@ from toprated.evaluation.engine import evaluate, weekly_points
 from toprated.evaluation.removals import Decision, decide_removals
 from toprated.evaluation.scratch import Scratch
 from toprated.evaluation.service import _status_at
+from toprated.metrics.asof import ones
 from toprated.metrics.calendar import arrow_table
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 from toprated.runs import snapshots as snap
+from toprated.runs.weekstore import SqlWeekStore, WeekStore
 
 
 def week_of(day: date) -> date:
@@ -54,93 +56,80 @@ DECISION_SCHEMA = {
 }
 
 
-def _stored_decisions(con: ibis.BaseBackend, programme: str, before: date) -> tuple[dict[str, Decision], date | None]:
+def _stored_decisions(ws: WeekStore, programme: str, before: date) -> tuple[dict[str, Decision], date | None]:
     """Decisions stored by the latest run before `before`, and that run's week."""
-    weeks = sorted(w for w in snap.stored_weeks(con, programme) if w < before)
-    if not weeks or not snap.table_exists(con, snap.DECISIONS):
+    weeks = sorted(w for w in ws.weeks(programme) if w < before)
+    t = ws.table(snap.DECISIONS)
+    if not weeks or t is None:
         return {}, None
-    t = con.table(snap.DECISIONS)
     rows = t.filter((t.programme == programme) & (t.week == weeks[-1])).to_pyarrow().to_pylist()
     known = {r["event_id"]: Decision(**{k: r[k] for k in DECISION_SCHEMA}) for r in rows}
     return known, weeks[-1]
 
 
-def run_week(con: ibis.BaseBackend, p: Programme, week: date) -> WeekReport:
-    """Evaluate every entity on `week` and store it as that week's snapshot (replacing any)."""
+def run_week(con: ibis.BaseBackend, p: Programme, week: date, ws: WeekStore | None = None) -> WeekReport:
+    """Evaluate every entity on `week` and store it as that week's snapshot (replacing any).
+
+    `con` holds the typed tables; `ws` keeps the results (default: tables in the same database).
+    """
     started = time.perf_counter()
+    ws = ws or SqlWeekStore(con)
     src = Sources.from_backend(con)
-    stored = snap.stored_weeks(con, p.name)
+    stored = ws.weeks(p.name)
     earlier = weekly_points(p, week)[1:]
     use_stored = bool(earlier) and all(w in stored for w in earlier)
-    known, known_until = _stored_decisions(con, p.name, week)
+    known, known_until = _stored_decisions(ws, p.name, week)
     decisions = decide_removals(src, p, week, _status_at(p), known, known_until)
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
+    tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
     with Scratch(con) as scratch:
         prior = None
-        if use_stored:
-            s = con.table(snap.SNAPSHOTS)
+        snapshots = ws.table(snap.SNAPSHOTS)
+        if use_stored and snapshots is not None:
+            s = snapshots
             prior = s.filter((s.programme == p.name) & s.week.isin(earlier)).select(
                 "entity_id", "entity_kind", point=s.week, point_ok=s.point_ok
             )
         ev = evaluate(src, p, week, scratch, removals, prior)
         rows = scratch.keep(snap.snapshot_rows(ev.freelancers, ev.agencies, week, p.name, p.jss.windows_months))
-        snap.ensure_table(con, snap.SNAPSHOTS, rows.schema())
+        tables = {snap.SNAPSHOTS: rows}
         previous_week = week - timedelta(days=p.top_rated.week_days)
-        trans = None
-        if previous_week in stored:
-            s = con.table(snap.SNAPSHOTS)
-            prev = s.filter((s.programme == p.name) & (s.week == previous_week))
-            trans = scratch.keep(snap.transition_rows(rows, prev, week).mutate(programme=ibis.literal(p.name)))
-            snap.ensure_table(con, snap.TRANSITIONS, trans.schema())
-        dec_rows = arrow_table({k: [getattr(d, k) for d in decisions] for k in DECISION_SCHEMA}, DECISION_SCHEMA)
-        dec = scratch.keep(dec_rows)
-        dec = scratch.keep(dec.mutate(week=ibis.literal(week, type="date"), programme=ibis.literal(p.name)))
-        snap.ensure_table(con, snap.DECISIONS, dec.schema())
-        held = {
-            b: int(v or 0)
-            for b, v in rows.aggregate(
-                **{
-                    b: rows[f"{b}_held"].cast("int64").sum()
-                    for b in ("rising_talent", "top_rated", "top_rated_plus", "expert_vetted")
-                }
+        if previous_week in stored and snapshots is not None:
+            prev = snapshots.filter((snapshots.programme == p.name) & (snapshots.week == previous_week))
+            tables[snap.TRANSITIONS] = scratch.keep(
+                snap.transition_rows(rows, prev, week).mutate(programme=tag["programme"])
             )
-            .to_pyarrow()
-            .to_pylist()[0]
-            .items()
-        }
-        n = int(rows.count().to_pyarrow().as_py())
+        dec = arrow_table({k: [getattr(d, k) for d in decisions] for k in DECISION_SCHEMA}, DECISION_SCHEMA)
+        tables[snap.DECISIONS] = scratch.keep(scratch.keep(dec).mutate(**tag))
+        badges = ("rising_talent", "top_rated", "top_rated_plus", "expert_vetted")
+        counts = rows.aggregate(n=rows.count(), **{b: ones(rows[f"{b}_held"].fill_null(False)).sum() for b in badges})
+        totals = counts.to_pyarrow().to_pylist()[0]
+        held = {b: int(totals[b] or 0) for b in badges}
         gained = lost = 0
-        if trans is not None:
-            counts = trans.group_by("change").aggregate(n=trans.count()).to_pyarrow().to_pylist()
-            by = {r["change"]: r["n"] for r in counts}
+        if snap.TRANSITIONS in tables:
+            trans = tables[snap.TRANSITIONS]
+            by = {
+                r["change"]: r["n"]
+                for r in trans.group_by("change").aggregate(n=trans.count()).to_pyarrow().to_pylist()
+            }
             gained, lost = by.get("gained", 0), by.get("lost", 0)
-        run = scratch.keep(
-            arrow_table(
-                {
-                    "week": [week],
-                    "programme": [p.name],
-                    "finished_at": [datetime.now(UTC).isoformat(timespec="seconds")],
-                    "stored_points": [use_stored],
-                    "entities": [n],
-                },
-                {
-                    "week": "date",
-                    "programme": "string",
-                    "finished_at": "string",
-                    "stored_points": "boolean",
-                    "entities": "int64",
-                },
-            )
-        )
-        snap.ensure_table(con, snap.RUNS, run.schema())
-        where = f"week = DATE '{week.isoformat()}' AND programme = '{p.name.replace(chr(39), chr(39) * 2)}'"
-        with snap.transaction(con) as execute:
-            snap.replace_rows(execute, snap.SNAPSHOTS, rows.get_name(), rows.columns, where)
-            if trans is not None:
-                snap.replace_rows(execute, snap.TRANSITIONS, trans.get_name(), trans.columns, where)
-            snap.replace_rows(execute, snap.DECISIONS, dec.get_name(), dec.columns, where)
-            snap.replace_rows(execute, snap.RUNS, run.get_name(), run.columns, where)
-    return WeekReport(week, n, held, gained, lost, use_stored, time.perf_counter() - started)
+        run = {
+            "week": [week],
+            "programme": [p.name],
+            "finished_at": [datetime.now(UTC).isoformat(timespec="seconds")],
+            "stored_points": [use_stored],
+            "entities": [int(totals["n"])],
+        }
+        run_schema = {
+            "week": "date",
+            "programme": "string",
+            "finished_at": "string",
+            "stored_points": "boolean",
+            "entities": "int64",
+        }
+        tables[snap.RUNS] = scratch.keep(arrow_table(run, run_schema))
+        ws.write(week, p.name, tables)
+    return WeekReport(week, int(totals["n"]), held, gained, lost, use_stored, time.perf_counter() - started)
 
 
 def backfill(
@@ -150,6 +139,7 @@ def backfill(
     last: date,
     progress: Callable[[date, WeekReport | None], None] | None = None,
     rerun: bool = False,
+    ws: WeekStore | None = None,
 ) -> list[WeekReport]:
     """Run every missing week from `first` to `last` (7 days apart), oldest first."""
     weeks = []
@@ -157,14 +147,14 @@ def backfill(
     while w <= last:
         weeks.append(w)
         w += timedelta(days=p.top_rated.week_days)
-    done = snap.stored_weeks(con, p.name)
+    done = (ws or SqlWeekStore(con)).weeks(p.name)
     out = []
     for w in weeks:
         if w in done and not rerun:
             if progress:
                 progress(w, None)
             continue
-        report = run_week(con, p, w)
+        report = run_week(con, p, w, ws)
         out.append(report)
         if progress:
             progress(w, report)

@@ -9,8 +9,6 @@ week replaces it atomically.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from datetime import date
 
 import ibis
@@ -24,6 +22,8 @@ SNAPSHOTS = "snapshots"
 TRANSITIONS = "badge_transitions"
 DECISIONS = "removal_decisions"
 RUNS = "weekly_runs"
+#: Every table a weekly run writes, in the order it writes them.
+RUN_TABLES = (SNAPSHOTS, TRANSITIONS, DECISIONS, RUNS)
 
 BASE = ["entity_id", "entity_kind", "jss", "eligible_weeks", "point_ok", "agency_badge"]
 
@@ -82,66 +82,3 @@ def transition_rows(current: ir.Table, previous: ir.Table, week: date) -> ir.Tab
             )
         )
     return union_all(*parts)
-
-
-@contextlib.contextmanager
-def transaction(con: ibis.BaseBackend) -> Iterator[Callable[[str], None]]:
-    """Run SQL statements in one transaction of the backend's own connection: all or nothing."""
-    if con.name == "postgres":
-        raw = con.con
-        with raw.transaction(), raw.cursor() as cur:
-            yield lambda sql: cur.execute(sql)
-        return
-    if con.name == "duckdb":
-        raw = con.con
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            yield lambda sql: raw.execute(sql).fetchall()
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-        raw.execute("COMMIT")
-        return
-    raise ValueError(f"no transactions for the {con.name} backend")
-
-
-def table_exists(con: ibis.BaseBackend, name: str) -> bool:
-    """Whether the table exists (ibis 12's `list_tables` fails on DuckDB 2.0's connection objects)."""
-    try:
-        con.table(name)
-    except Exception:
-        return False
-    return True
-
-
-def ensure_table(con: ibis.BaseBackend, name: str, schema: ibis.Schema) -> None:
-    """Create the table on first use; refuse one written by another version of the engine."""
-    if not table_exists(con, name):
-        con.create_table(name, schema=schema)
-        return
-    have = con.table(name).schema()
-    if list(have.names) != list(schema.names):
-        from toprated.errors import UserError
-
-        raise UserError(
-            f"the stored table {name} has other columns than this version of toprated writes; "
-            f"drop it (it is a cache of the event log) and run the backfill again"
-        )
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def replace_rows(execute: Callable[[str], None], table: str, source: str, columns: list[str], where: str) -> None:
-    """DELETE the rows matching `where`, then INSERT those of `source`, inside the caller's transaction."""
-    cols = ", ".join(quote(c) for c in columns)
-    execute(f"DELETE FROM {quote(table)} WHERE {where}")
-    execute(f"INSERT INTO {quote(table)} ({cols}) SELECT {cols} FROM {quote(source)}")
-
-
-def stored_weeks(con: ibis.BaseBackend, programme: str) -> set[date]:
-    if not table_exists(con, RUNS):
-        return set()
-    r = con.table(RUNS)
-    return set(r.filter(r.programme == programme).week.to_pyarrow().to_pylist())

@@ -1,0 +1,136 @@
+"""Where weekly runs keep their results: the store's database, or a Parquet folder for Spark.
+
+Both keep the four tables of `toprated.runs.snapshots` (snapshots, transitions, decisions, runs),
+each row tagged with its `week` and `programme`, and replace one week's rows all at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow.parquet as pq
+
+from toprated.errors import UserError
+from toprated.runs.snapshots import RUN_TABLES, RUNS
+
+
+class WeekStore(Protocol):
+    def weeks(self, programme: str) -> set[date]: ...
+
+    def table(self, name: str) -> ir.Table | None:
+        """A stored table, readable in the evaluation's backend, or None before the first run."""
+
+    def write(self, week: date, programme: str, tables: dict[str, ir.Table]) -> None:
+        """Replace the rows of `week` and `programme` in each table, all or nothing."""
+
+
+def _table_exists(con: ibis.BaseBackend, name: str) -> bool:
+    # ibis 12's `list_tables` fails on DuckDB 2.0's connection objects; asking for the table works
+    try:
+        con.table(name)
+    except Exception:
+        return False
+    return True
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SqlWeekStore:
+    """Tables in the store's own database (DuckDB or PostgreSQL), written in one transaction."""
+
+    def __init__(self, con: ibis.BaseBackend) -> None:
+        self.con = con
+
+    def table(self, name: str) -> ir.Table | None:
+        return self.con.table(name) if _table_exists(self.con, name) else None
+
+    def weeks(self, programme: str) -> set[date]:
+        r = self.table(RUNS)
+        return set() if r is None else set(r.filter(r.programme == programme).week.to_pyarrow().to_pylist())
+
+    def _ensure(self, name: str, schema: ibis.Schema) -> None:
+        have = self.table(name)
+        if have is None:
+            self.con.create_table(name, schema=schema)
+        elif list(have.schema().names) != list(schema.names):
+            raise UserError(
+                f"the stored table {name} has other columns than this version of toprated writes; "
+                "drop it (it is a cache of the event log) and run the backfill again"
+            )
+
+    def write(self, week: date, programme: str, tables: dict[str, ir.Table]) -> None:
+        for name, t in tables.items():
+            self._ensure(name, t.schema())
+        where = f"week = DATE '{week.isoformat()}' AND programme = '{programme.replace(chr(39), chr(39) * 2)}'"
+        with self.transaction() as execute:
+            for name, t in tables.items():
+                cols = ", ".join(_quote(c) for c in t.columns)
+                execute(f"DELETE FROM {_quote(name)} WHERE {where}")
+                execute(f"INSERT INTO {_quote(name)} ({cols}) SELECT {cols} FROM {_quote(t.get_name())}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Callable[[str], None]]:
+        """SQL statements in one transaction of the backend's own connection: all or nothing."""
+        raw = self.con.con
+        if self.con.name == "postgres":
+            with raw.transaction(), raw.cursor() as cur:
+                yield lambda sql: cur.execute(sql)
+            return
+        raw.execute("BEGIN TRANSACTION")
+        try:
+            yield lambda sql: raw.execute(sql).fetchall()
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+
+
+class ParquetWeekStore:
+    """Parquet files under `DIR/runs/<table>/<programme>/<week>.parquet`, read back through the
+    evaluation backend (Spark). A week is written into a fresh folder and swapped in by renames."""
+
+    def __init__(self, con: ibis.BaseBackend, root: Path) -> None:
+        self.con = con
+        self.root = root / "runs"
+
+    def _files(self, name: str) -> list[Path]:
+        return sorted((self.root / name).glob("*/*.parquet"))
+
+    def weeks(self, programme: str) -> set[date]:
+        return {date.fromisoformat(f.stem) for f in (self.root / RUNS / _safe(programme)).glob("*.parquet")}
+
+    def table(self, name: str) -> ir.Table | None:
+        files = self._files(name)
+        if not files:
+            return None
+        return self.con.read_parquet([str(f) for f in files], table_name=f"stored_{name}")
+
+    def write(self, week: date, programme: str, tables: dict[str, ir.Table]) -> None:
+        staging = self.root / f".staging-{week.isoformat()}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staged = []
+        for name in RUN_TABLES:
+            if name not in tables:
+                continue
+            path = staging / name / f"{week.isoformat()}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(tables[name].to_pyarrow(), path)
+            staged.append((path, self.root / name / _safe(programme) / path.name))
+        for src, dst in staged:  # each rename is atomic; the runs file goes last, marking the week done
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _safe(programme: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in programme)
