@@ -26,14 +26,29 @@ class Scratch:
     def __init__(self, con: ibis.BaseBackend) -> None:
         self.con = con
         self.names: list[str] = []
+        self.cached: list[ir.Table] = []
+
+    @staticmethod
+    def _name() -> str:
+        return f"_toprated_{os.getpid()}_{next(_counter)}"
 
     def keep(self, obj: ir.Table | pa.Table) -> ir.Table:
-        name = f"_toprated_{os.getpid()}_{next(_counter)}"
+        if self.con.name == "pyspark":
+            # Spark has no temporary tables through ibis: persist the DataFrame instead (same effect:
+            # computed once, read many times), released on close.
+            expr = obj if isinstance(obj, ir.Table) else self.con.create_view(self._name(), ibis.memtable(obj))
+            cached = expr.cache()
+            self.cached.append(cached)
+            return cached
+        name = self._name()
         self.con.create_table(name, obj, temp=True)
         self.names.append(name)
         return self.con.table(name)
 
     def close(self) -> None:
+        while self.cached:
+            with contextlib.suppress(Exception):
+                self.cached.pop().release()
         while self.names:
             name = self.names.pop()
             # A temp table also vanishes with the session, so a failed drop is harmless.
