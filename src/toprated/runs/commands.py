@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,12 +18,42 @@ from toprated.evaluation.commands import DB_HELP, parse_day
 from toprated.programme import load_programme
 from toprated.runs.service import WeekReport, backfill, run_week, week_of
 
-ENGINE_HELP = "Where the evaluation runs: duckdb (the default store), postgres (inside the PostgreSQL store)"
+ENGINE_HELP = (
+    "Where the evaluation runs: duckdb (the default store), postgres (inside the PostgreSQL store), "
+    "spark (PySpark over --parquet DIR from `toprated export`)"
+)
+PARQUET_HELP = "With --engine spark: the folder written by `toprated export --parquet` (results go there too)"
+MASTER_HELP = "With --engine spark: the Spark master (local[2] here, a cluster URL in production)"
 
 
-def _engine_check(engine: str, db: str | None) -> None:
-    if engine not in ("duckdb", "postgres"):
-        raise UserError(f"--engine must be duckdb or postgres, not {engine!r}")
+@contextlib.contextmanager
+def _backend(engine: str, db: str | None, parquet: Path | None, master: str) -> Iterator[tuple[Any, Any]]:
+    """(Ibis backend holding the typed tables, where the weekly results go) for an engine."""
+    _engine_check(engine, db, parquet)
+    if engine == "spark":
+        from toprated.evaluation.engines import spark_backend
+        from toprated.runs.weekstore import ParquetWeekStore
+
+        assert parquet is not None
+        con = spark_backend(parquet, master)
+        try:
+            yield con, ParquetWeekStore(con, parquet)
+        finally:
+            con.disconnect()
+        return
+    from toprated.store import open_store
+
+    with open_store(db) as store:
+        yield store.ibis(), None
+
+
+def _engine_check(engine: str, db: str | None, parquet: Path | None = None) -> None:
+    if engine not in ("duckdb", "postgres", "spark"):
+        raise UserError(f"--engine must be duckdb, postgres or spark, not {engine!r}")
+    if engine == "spark":
+        if parquet is None:
+            raise UserError("--engine spark reads Parquet: give --parquet DIR (written by `toprated export --parquet`)")
+        return
     url = (db or "").lower()
     if engine == "postgres" and not url.startswith(("postgres://", "postgresql")):
         raise UserError("--engine postgres evaluates inside a PostgreSQL store: give --db postgresql://…")
@@ -65,17 +97,16 @@ def register(app: typer.Typer) -> None:
         ] = None,
         db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
         engine: Annotated[str, typer.Option("--engine", help=ENGINE_HELP)] = "duckdb",
+        parquet: Annotated[Path | None, typer.Option("--parquet", help=PARQUET_HELP)] = None,
+        spark_master: Annotated[str, typer.Option("--spark-master", help=MASTER_HELP)] = "local[2]",
         programme: Annotated[Path | None, typer.Option("--programme", help="Programme file (TOML)")] = None,
     ) -> None:
         """Evaluate every entity on one weekly point and store it as that week's snapshot."""
-        from toprated.store import open_store
-
-        _engine_check(engine, db)
         day = parse_day(week) if week else week_of(datetime.now(UTC).date())
         p = load_programme(programme)
         console = Console()
-        with open_store(db) as store, console.status(f"evaluating the week of {day}…"):
-            report = run_week(store.ibis(), p, day)
+        with _backend(engine, db, parquet, spark_master) as (con, ws), console.status(f"evaluating the week of {day}…"):
+            report = run_week(con, p, day, ws)
         console.print(_report_table([report]))
 
     @app.command("backfill")
@@ -84,13 +115,12 @@ def register(app: typer.Typer) -> None:
         end: Annotated[str, typer.Option("--to", help="Last weekly point (YYYY-MM-DD)")],
         db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
         engine: Annotated[str, typer.Option("--engine", help=ENGINE_HELP)] = "duckdb",
+        parquet: Annotated[Path | None, typer.Option("--parquet", help=PARQUET_HELP)] = None,
+        spark_master: Annotated[str, typer.Option("--spark-master", help=MASTER_HELP)] = "local[2]",
         programme: Annotated[Path | None, typer.Option("--programme", help="Programme file (TOML)")] = None,
         rerun: Annotated[bool, typer.Option("--rerun", help="Recompute weeks already stored")] = False,
     ) -> None:
         """Compute the missing weekly snapshots from --from to --to, oldest first."""
-        from toprated.store import open_store
-
-        _engine_check(engine, db)
         first, last = parse_day(start), parse_day(end)
         if last < first:
             raise UserError("--to is before --from")
@@ -100,11 +130,11 @@ def register(app: typer.Typer) -> None:
         progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
         )
-        with open_store(db) as store, progress:
+        with _backend(engine, db, parquet, spark_master) as (con, ws), progress:
             task = progress.add_task("weeks", total=n)
 
             def step(w: date, report: WeekReport | None) -> None:
                 progress.update(task, advance=1, description=f"week of {w}" + (" (stored)" if report is None else ""))
 
-            reports = backfill(store.ibis(), p, first, last, step, rerun=rerun)
+            reports = backfill(con, p, first, last, step, rerun=rerun, ws=ws)
         console.print(_report_table(reports) if reports else "every week was already stored (use --rerun to recompute)")

@@ -1,0 +1,140 @@
+"""Benchmark of the weekly run at marketplace scale (issue: a million freelancers).
+
+    python bench/weekly.py --freelancers 1000000        # the default size
+    python bench/weekly.py --freelancers 100000 --engines duckdb,postgres,spark
+
+From one run on the same files it prints: the import rate, the floor (DuckDB scanning and grouping
+the payment and contract columns a run needs), a 16-week backfill, the weekly run (with the 15
+earlier weeks stored), one entity's live `explain` (median of 20), the peak memory, and last
+`ratio weekly/floor: X`. Figures are wall-clock seconds on this machine; quote ratios, since the
+machines are shared and noisy. Generated data and stores are kept in --workdir and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from rich.console import Console
+
+
+def peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    out = fn(*args, **kwargs)
+    dt = time.perf_counter() - t
+    print(f"{label}: {dt:.2f} s", flush=True)
+    return out, dt
+
+
+def floor(db: Path) -> float:
+    """DuckDB scanning and grouping the columns a weekly run needs: its lower bound."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    t = time.perf_counter()
+    con.execute(
+        "SELECT contract_id, sum(CASE WHEN refund THEN -amount ELSE amount END), count(*), min(day), max(day)"
+        " FROM payments GROUP BY contract_id"
+    ).fetch_arrow_table()
+    con.execute(
+        "SELECT freelancer_id, count(*), min(day), count(DISTINCT client_id) FROM contracts GROUP BY freelancer_id"
+    ).fetch_arrow_table()
+    dt = time.perf_counter() - t
+    con.close()
+    return dt
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--freelancers", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--week", type=date.fromisoformat, default=date(2026, 11, 23), help="the weekly run's Monday")
+    ap.add_argument("--workdir", type=Path, default=Path("bench-data"))
+    ap.add_argument("--engines", default="duckdb", help="comma-separated: duckdb,postgres,spark")
+    ap.add_argument("--pg", default="postgresql://root@127.0.0.1:5432/test", help="PostgreSQL for --engines postgres")
+    args = ap.parse_args()
+
+    from toprated.evaluation.service import evaluate_store
+    from toprated.programme import load_programme
+    from toprated.runs.service import backfill, run_week
+    from toprated.simulate import generate
+    from toprated.store import open_store
+    from toprated.store.commands import load_events_into
+
+    p = load_programme()
+    week = args.week
+    n = args.freelancers
+    work = args.workdir / f"{n}-{args.seed}"
+    work.mkdir(parents=True, exist_ok=True)
+    events = work / "events.parquet"
+    print(f"machine: {os.cpu_count()} cores; {n:,} freelancers, seed {args.seed}, week {week}", flush=True)
+    if not events.exists():
+        summary, _ = timed("simulate", generate, n, args.seed, work, as_of=week, fmt="parquet")
+        print(f"  {summary.events:,} events", flush=True)
+    db = work / "store.duckdb"
+    if not db.exists():
+        with open_store(str(db)) as store:
+            report, dt = timed("import into DuckDB", load_events_into, store, [events], Console(quiet=True))
+        print(f"  {report.accepted:,} events, {report.accepted / dt:,.0f} events/s", flush=True)
+
+    f = min(floor(db) for _ in range(3))
+    print(f"floor (scan + group payments and contracts, best of 3): {f:.2f} s", flush=True)
+
+    weekly = None
+    for engine in args.engines.split(","):
+        print(f"--- engine {engine}", flush=True)
+        if engine == "duckdb":
+            store_url = str(db)
+        elif engine == "postgres":
+            store_url = args.pg
+        else:
+            store_url = None
+        if engine == "spark":
+            from toprated.evaluation.engines import spark_backend
+            from toprated.runs.weekstore import ParquetWeekStore
+            from toprated.store.export import export_parquet
+
+            pq_dir = work / "parquet"
+            if not (pq_dir / "payments.parquet").exists():
+                with open_store(str(db)) as store:
+                    timed("export parquet", export_parquet, store.ibis(), pq_dir)
+            con = spark_backend(pq_dir)
+            ws = ParquetWeekStore(con, pq_dir)
+            _, dt = timed("spark: 16-week backfill", backfill, con, p, week - timedelta(weeks=16), week - timedelta(weeks=1), ws=ws)
+            _, dt = timed("spark: weekly run", run_week, con, p, week, ws)
+            continue
+        with open_store(store_url) as store:
+            if engine == "postgres" and store.counts().get("events", 0) == 0:
+                timed("import into PostgreSQL", load_events_into, store, [events], Console(quiet=True))
+            con = store.ibis()
+            timed(f"{engine}: 16-week backfill", backfill, con, p, week - timedelta(weeks=16), week - timedelta(weeks=1))
+            report, dt = timed(f"{engine}: weekly run", run_week, con, p, week)
+            print(f"  {report.entities:,} entities, stored earlier weeks: {report.stored_points}", flush=True)
+            if engine == "duckdb":
+                weekly = dt
+                some = con.table("snapshots").filter(lambda s: s.top_rated_held).entity_id.limit(1).to_pyarrow()
+                entity = some.to_pylist()[0] if len(some) else con.table("freelancers").freelancer_id.limit(1).to_pyarrow().to_pylist()[0]
+                times = []
+                for _ in range(20):
+                    t = time.perf_counter()
+                    evaluate_store(con, p, week, entity_ids=[entity], contracts_of=entity)
+                    times.append(time.perf_counter() - t)
+                print(f"explain {entity} live, median of 20: {statistics.median(times) * 1000:.0f} ms", flush=True)
+    print(f"peak memory (this process, DuckDB included): {peak_rss_gib():.2f} GiB", flush=True)
+    if weekly is not None:
+        print(f"ratio weekly/floor: {weekly / f:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
