@@ -91,6 +91,7 @@ def main() -> int:
     print(f"floor (scan + group payments and contracts, best of 3): {f:.2f} s", flush=True)
 
     weekly = None
+    first_week, last_week = week - timedelta(weeks=16), week - timedelta(weeks=1)
     for engine in args.engines.split(","):
         print(f"--- engine {engine}", flush=True)
         if engine == "duckdb":
@@ -100,7 +101,7 @@ def main() -> int:
         else:
             store_url = None
         if engine == "spark":
-            from toprated.evaluation.engines import spark_backend
+            from toprated.evaluation.engines import parquet_duckdb, spark_backend
             from toprated.runs.weekstore import ParquetWeekStore
             from toprated.store.export import export_parquet
 
@@ -110,20 +111,25 @@ def main() -> int:
                     timed("export parquet", export_parquet, store.ibis(), pq_dir)
             con = spark_backend(pq_dir)
             ws = ParquetWeekStore(con, pq_dir)
-            _, dt = timed("spark: 16-week backfill", backfill, con, p, week - timedelta(weeks=16), week - timedelta(weeks=1), ws=ws)
-            _, dt = timed("spark: weekly run", run_week, con, p, week, ws)
+            local = parquet_duckdb(pq_dir)
+            timed("spark: 16-week backfill", backfill, con, p, first_week, last_week, ws=ws, decide_on=local)
+            timed("spark: weekly run", run_week, con, p, week, ws, local)
             continue
         with open_store(store_url) as store:
             if engine == "postgres" and store.counts().get("events", 0) == 0:
                 timed("import into PostgreSQL", load_events_into, store, [events], Console(quiet=True))
             con = store.ibis()
-            timed(f"{engine}: 16-week backfill", backfill, con, p, week - timedelta(weeks=16), week - timedelta(weeks=1))
+            timed(f"{engine}: 16-week backfill", backfill, con, p, first_week, last_week)
             report, dt = timed(f"{engine}: weekly run", run_week, con, p, week)
             print(f"  {report.entities:,} entities, stored earlier weeks: {report.stored_points}", flush=True)
             if engine == "duckdb":
                 weekly = dt
                 some = con.table("snapshots").filter(lambda s: s.top_rated_held).entity_id.limit(1).to_pyarrow()
-                entity = some.to_pylist()[0] if len(some) else con.table("freelancers").freelancer_id.limit(1).to_pyarrow().to_pylist()[0]
+                entity = (
+                    some.to_pylist()[0]
+                    if len(some)
+                    else con.table("freelancers").freelancer_id.limit(1).to_pyarrow().to_pylist()[0]
+                )
                 times = []
                 for _ in range(20):
                     t = time.perf_counter()

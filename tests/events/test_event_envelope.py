@@ -13,8 +13,14 @@ DATA = {"contract_id": "c1", "amount": "10.00"}
 
 
 def raw(**changes: Any) -> dict[str, Any]:
-    base = {"id": "e1", "type": "payment.made", "time": "2026-01-05T09:30:00Z", "source": "mkt",
-            "specversion": "1.0", "data": DATA}
+    base = {
+        "id": "e1",
+        "type": "payment.made",
+        "time": "2026-01-05T09:30:00Z",
+        "source": "mkt",
+        "specversion": "1.0",
+        "data": DATA,
+    }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not ...}
 
@@ -101,16 +107,19 @@ def test_nul_characters_are_rejected_naming_the_field() -> None:
     assert reason(raw(id="e\x001")) == "id: must not contain the NUL character"
     assert reason(raw(source="a\x00")) == "source: must not contain the NUL character"
     assert reason(raw(data={"contract_id": "c\x00", "amount": "1"})) == (
-        "data.contract_id: must not contain the NUL character")
+        "data.contract_id: must not contain the NUL character"
+    )
     profile = {"freelancer_id": "f1", "completeness": 5, "has_photo": False, "missing": ["ok", "b\x00d"]}
     assert reason(raw(type="freelancer.profile_updated", data=profile)) == (
-        "data.missing: must not contain the NUL character")
+        "data.missing: must not contain the NUL character"
+    )
 
 
 def test_content_digest_is_about_meaning_not_spelling() -> None:
     a = validate(raw(time="2026-01-05T10:30:00+01:00", data={"amount": 10.5, "contract_id": "c1"}))
-    b = validate(raw(time="2026-01-05T09:30:00Z", data={"contract_id": "c1", "amount": "10.50", "refund": False},
-                     source="other"))
+    b = validate(
+        raw(time="2026-01-05T09:30:00Z", data={"contract_id": "c1", "amount": "10.50", "refund": False}, source="other")
+    )
     assert content_digest(a) == content_digest(b)
     assert a.data_json == b.data_json == '{"contract_id":"c1","amount":"10.50","refund":false}'
     c = validate(raw(data={"contract_id": "c1", "amount": "10.51"}))

@@ -11,20 +11,40 @@ from toprated.events import EVENT_TYPES, EventError, validate
 
 VALID: dict[str, dict[str, Any]] = {
     "freelancer.joined": {"freelancer_id": "f1", "name": "Ann", "migrated_from": "elance"},
-    "freelancer.profile_updated": {"freelancer_id": "f1", "completeness": 100, "has_photo": True,
-                                   "missing": ["portfolio"]},
-    "freelancer.availability_updated": {"freelancer_id": "f1", "available": False, "hours_per_week": 10,
-                                        "return_on": "2026-03-01"},
+    "freelancer.profile_updated": {
+        "freelancer_id": "f1",
+        "completeness": 100,
+        "has_photo": True,
+        "missing": ["portfolio"],
+    },
+    "freelancer.availability_updated": {
+        "freelancer_id": "f1",
+        "available": False,
+        "hours_per_week": 10,
+        "return_on": "2026-03-01",
+    },
     "freelancer.activity": {"freelancer_id": "f1", "kind": "proposal"},
     "freelancer.readiness_test_passed": {"freelancer_id": "f1"},
     "agency.created": {"agency_id": "a1", "owner_id": "f1", "name": "A"},
-    "agency.profile_updated": {"agency_id": "a1", "has_logo": True, "has_overview": False, "has_services": True,
-                               "completeness": 80},
+    "agency.profile_updated": {
+        "agency_id": "a1",
+        "has_logo": True,
+        "has_overview": False,
+        "has_services": True,
+        "completeness": 80,
+    },
     "agency.member_joined": {"agency_id": "a1", "freelancer_id": "f2"},
     "agency.member_left": {"agency_id": "a1", "freelancer_id": "f2"},
     "client.flagged": {"client_id": "k1", "reason": "suspended"},
-    "contract.started": {"contract_id": "c1", "freelancer_id": "f1", "client_id": "k1", "kind": "hourly",
-                         "category": "writing", "agency_id": "a1", "budget": "500"},
+    "contract.started": {
+        "contract_id": "c1",
+        "freelancer_id": "f1",
+        "client_id": "k1",
+        "kind": "hourly",
+        "category": "writing",
+        "agency_id": "a1",
+        "budget": "500",
+    },
     "payment.made": {"contract_id": "c1", "amount": "12.50", "refund": True},
     "contract.ended": {"contract_id": "c1", "reason": "no_work_delivered"},
     "feedback.given": {"contract_id": "c1", "public_score": 4.5, "private_score": 8},
@@ -79,8 +99,15 @@ def test_unknown_type_is_rejected() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "stored"),
-    [("0.01", "0.01"), ("12.5", "12.50"), (12.5, "12.50"), (10.1, "10.10"), (7, "7.00"), ("1e2", "100.00"),
-     ("9999999999999999.99", "9999999999999999.99")],
+    [
+        ("0.01", "0.01"),
+        ("12.5", "12.50"),
+        (12.5, "12.50"),
+        (10.1, "10.10"),
+        (7, "7.00"),
+        ("1e2", "100.00"),
+        ("9999999999999999.99", "9999999999999999.99"),
+    ],
 )
 def test_amount_decimal_string_or_number(amount: Any, stored: str) -> None:
     data = validate(with_("payment.made", amount=amount)).data
@@ -89,12 +116,23 @@ def test_amount_decimal_string_or_number(amount: Any, stored: str) -> None:
 
 @pytest.mark.parametrize(
     ("amount", "message"),
-    [("0", "must be > 0"), (0, "must be > 0"), ("-5", "must be > 0"), ("0.00", "must be > 0"),
-     ("0.001", "must have at most 2 decimals"), (1.005, "must have at most 2 decimals"),
-     ("12.345", "must have at most 2 decimals"), ("abc", "must be a decimal number"),
-     (True, "must be a decimal string or a number"), (None, "must be a decimal string or a number"),
-     (float("nan"), "must be a finite number"), ("Infinity", "must be a decimal number"),
-     ("1_000", "must be a decimal number"), ("12,50", "must be a decimal number"), ("", "must be a decimal number")],
+    [
+        ("0", "must be > 0"),
+        (0, "must be > 0"),
+        ("-5", "must be > 0"),
+        ("0.00", "must be > 0"),
+        ("0.001", "must have at most 2 decimals"),
+        (1.005, "must have at most 2 decimals"),
+        ("12.345", "must have at most 2 decimals"),
+        ("abc", "must be a decimal number"),
+        (True, "must be a decimal string or a number"),
+        (None, "must be a decimal string or a number"),
+        (float("nan"), "must be a finite number"),
+        ("Infinity", "must be a decimal number"),
+        ("1_000", "must be a decimal number"),
+        ("12,50", "must be a decimal number"),
+        ("", "must be a decimal number"),
+    ],
 )
 def test_amount_rules(amount: Any, message: str) -> None:
     assert reason(with_("payment.made", amount=amount)).startswith(f"data.amount: {message}")
@@ -181,9 +219,14 @@ def test_empty_category_or_id_is_rejected() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "name", "bad"),
-    [("contract.started", "kind", "weekly"), ("contract.ended", "reason", "done"),
-     ("dispute.resolved", "outcome", "won"), ("freelancer.activity", "kind", "typing"),
-     ("account.tos_violation", "kind", "spam"), ("feedback.removal_requested", "scope", "all")],
+    [
+        ("contract.started", "kind", "weekly"),
+        ("contract.ended", "reason", "done"),
+        ("dispute.resolved", "outcome", "won"),
+        ("freelancer.activity", "kind", "typing"),
+        ("account.tos_violation", "kind", "spam"),
+        ("feedback.removal_requested", "scope", "all"),
+    ],
 )
 def test_enumerations(kind: str, name: str, bad: str) -> None:
     assert reason(with_(kind, **{name: bad})).startswith(f"data.{name}: must be ")

@@ -16,10 +16,20 @@ from toprated.errors import UserError
 from toprated.events import Record, count_records, file_format, read_records, validate
 
 EVENTS: list[dict[str, Any]] = [
-    {"id": "e1", "type": "freelancer.joined", "time": "2026-01-01", "source": "m", "specversion": "1.0",
-     "data": {"freelancer_id": "f1"}},
-    {"id": "e2", "type": "contract.started", "time": "2026-01-02T10:00:00+02:00",
-     "data": {"contract_id": "c1", "freelancer_id": "f1", "client_id": "k1", "kind": "fixed", "category": "legal"}},
+    {
+        "id": "e1",
+        "type": "freelancer.joined",
+        "time": "2026-01-01",
+        "source": "m",
+        "specversion": "1.0",
+        "data": {"freelancer_id": "f1"},
+    },
+    {
+        "id": "e2",
+        "type": "contract.started",
+        "time": "2026-01-02T10:00:00+02:00",
+        "data": {"contract_id": "c1", "freelancer_id": "f1", "client_id": "k1", "kind": "fixed", "category": "legal"},
+    },
     {"id": "e3", "type": "payment.made", "time": "2026-01-03", "data": {"contract_id": "c1", "amount": "99.99"}},
 ]
 
@@ -55,7 +65,7 @@ def test_a_bad_line_in_the_middle_keeps_the_others(tmp_path: Path) -> None:
 
 def test_invalid_utf8_is_one_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    path.write_bytes(json.dumps(EVENTS[0]).encode() + b"\n{\"id\": \"\xff\"}\n" + json.dumps(EVENTS[1]).encode())
+    path.write_bytes(json.dumps(EVENTS[0]).encode() + b'\n{"id": "\xff"}\n' + json.dumps(EVENTS[1]).encode())
     records = list(read_records(path))
     assert good(records) == ["e1", "e2"] and records[1].line == 2 and records[1].error
 
@@ -70,8 +80,17 @@ def test_truncated_gzip_reports_and_stops(tmp_path: Path) -> None:
 
 
 def table_rows() -> list[dict[str, Any]]:
-    return [{"id": e["id"], "type": e["type"], "time": e["time"], "source": e.get("source"),
-             "specversion": e.get("specversion"), "data": json.dumps(e["data"])} for e in EVENTS]
+    return [
+        {
+            "id": e["id"],
+            "type": e["type"],
+            "time": e["time"],
+            "source": e.get("source"),
+            "specversion": e.get("specversion"),
+            "data": json.dumps(e["data"]),
+        }
+        for e in EVENTS
+    ]
 
 
 def test_parquet(tmp_path: Path) -> None:
@@ -90,9 +109,14 @@ def test_parquet(tmp_path: Path) -> None:
 def test_parquet_with_typed_columns(tmp_path: Path) -> None:
     """A Parquet export may carry `time` as a timestamp and `data` as a struct."""
     path = tmp_path / "events.parquet"
-    table = pa.table({"id": ["e3"], "type": ["payment.made"],
-                      "time": pa.array([pa.scalar(1767398400, pa.timestamp("s", tz="UTC")).as_py()]),
-                      "data": pa.array([EVENTS[2]["data"]])})
+    table = pa.table(
+        {
+            "id": ["e3"],
+            "type": ["payment.made"],
+            "time": pa.array([pa.scalar(1767398400, pa.timestamp("s", tz="UTC")).as_py()]),
+            "data": pa.array([EVENTS[2]["data"]]),
+        }
+    )
     pq.write_table(table, path)
     (record,) = read_records(path)
     assert validate(record.raw).day.isoformat() == "2026-01-03"  # type: ignore[arg-type]
@@ -116,8 +140,10 @@ def test_csv(tmp_path: Path, name: str) -> None:
 
 def test_csv_row_with_extra_cells(tmp_path: Path) -> None:
     path = tmp_path / "events.csv"
-    path.write_text('id,type,time,data\ne1,freelancer.joined,2026-01-01,"{""freelancer_id"": ""f1""}",x\n'
-                    'e2,freelancer.joined,2026-01-01,"{""freelancer_id"": ""f2""}"\n')
+    path.write_text(
+        'id,type,time,data\ne1,freelancer.joined,2026-01-01,"{""freelancer_id"": ""f1""}",x\n'
+        'e2,freelancer.joined,2026-01-01,"{""freelancer_id"": ""f2""}"\n'
+    )
     records = list(read_records(path))
     assert records[0].error == "more cells than header columns" and good(records) == ["e2"]
 

@@ -108,15 +108,16 @@ def test_spark_snapshot_equals_duckdb(duckdb_run: tuple[Path, list[dict[str, Any
     pytest.importorskip("pyspark", reason="the spark extra is not installed: pip install 'toprated[spark]'")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("no Java for Spark")
-    from toprated.evaluation.engines import spark_backend
+    from toprated.evaluation.engines import parquet_duckdb, spark_backend
 
     db, expected = duckdb_run
     with open_store(str(db)) as store:
         export_parquet(store.ibis(), tmp_path)
     con = spark_backend(tmp_path)
+    local = parquet_duckdb(tmp_path)
     try:
         ws = ParquetWeekStore(con, tmp_path)
-        report = run_week(con, load_programme(), WEEK, ws)
+        report = run_week(con, load_programme(), WEEK, ws, decide_on=local)
         assert report.entities == len(expected)
         got = sorted(ws.table(snap.SNAPSHOTS).to_pyarrow().to_pylist(), key=lambda r: r["entity_id"])
     finally:

@@ -51,8 +51,13 @@ ENUMS = {
     ("feedback.removal_requested", "scope"): {"jss_only", "jss_and_profile"},
 }
 #: Which event defines each kind of reference, and the entity-defining types (once per id).
-DEFINES = {"freelancer.joined": "freelancer_id", "agency.created": "agency_id", "contract.started": "contract_id",
-           "dispute.opened": "dispute_id", "account.hold_placed": "hold_id"}
+DEFINES = {
+    "freelancer.joined": "freelancer_id",
+    "agency.created": "agency_id",
+    "contract.started": "contract_id",
+    "dispute.opened": "dispute_id",
+    "account.hold_placed": "hold_id",
+}
 ONCE = {"contract.ended": "contract_id", "dispute.resolved": "dispute_id", "account.hold_lifted": "hold_id"}
 MONEY = re.compile(r"^\d+\.\d{2}$")
 
@@ -92,8 +97,10 @@ def _fields_problems(ev: dict[str, Any]) -> list[str]:
         if priv is not None and not (isinstance(priv, int) and 0 <= priv <= 10):
             out.append(f"{ev['id']}: private_score {priv}")
     if ev["type"] == "freelancer.profile_updated" and not (
-        isinstance(data["completeness"], int) and 0 <= data["completeness"] <= 100
-        and isinstance(data["has_photo"], bool)):
+        isinstance(data["completeness"], int)
+        and 0 <= data["completeness"] <= 100
+        and isinstance(data["has_photo"], bool)
+    ):
         out.append(f"{ev['id']}: bad profile")
     if "return_on" in data:
         date.fromisoformat(data["return_on"])
@@ -140,7 +147,8 @@ def contract_problems(events: list[dict[str, Any]]) -> list[str]:
             out.append(f"{ev['id']}: flagged client {data['client_id']} has no contract yet")
         cid = data.get("contract_id")
         if (cid and ev["type"] in ("contract.started", "contract.ended", "feedback.given")) or (
-                ev["type"] == "payment.made" and not data.get("refund")):
+            ev["type"] == "payment.made" and not data.get("refund")
+        ):
             prev = contract_last.get(cid)
             if prev and prev[0] >= t and ev["type"] != "contract.started":
                 out.append(f"{ev['id']}: {ev['type']} not after {prev[1]} of {cid}")

@@ -47,8 +47,10 @@ def test_history_ends_at_as_of_and_spans_two_years(small_run: tuple[Path, Events
 
 def test_times_mix_iso_forms_all_utc(small_run: tuple[Path, Events]) -> None:
     _, events = small_run
-    forms = {("Z" if t.endswith("Z") else "+00:00" if t.endswith("+00:00") else "date" if len(t) == 10 else t)
-             for t in (ev["time"] for ev in events)}
+    forms = {
+        ("Z" if t.endswith("Z") else "+00:00" if t.endswith("+00:00") else "date" if len(t) == 10 else t)
+        for t in (ev["time"] for ev in events)
+    }
     assert forms == {"Z", "+00:00", "date"}
 
 
@@ -75,8 +77,14 @@ def test_checker_catches_broken_events(small_run: tuple[Path, Events]) -> None:
     ]
     problems = contract_problems(sample[2:] + broken)
     text = "\n".join(problems)
-    for needle in ("duplicate id", "bad money", "contract_id nope", "defined twice", "freelancer.fired",
-                   "unknown field colour"):
+    for needle in (
+        "duplicate id",
+        "bad money",
+        "contract_id nope",
+        "defined twice",
+        "freelancer.fired",
+        "unknown field colour",
+    ):
         assert needle in text, needle
 
 

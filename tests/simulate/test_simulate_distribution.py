@@ -28,8 +28,13 @@ def market(small_run: tuple[Path, Events]) -> dict[str, Any]:
     for ev in by_type["payment.made"]:
         payments[ev["data"]["contract_id"]].append(ev)
     per_freelancer = Counter(c["freelancer_id"] for c in contracts.values())
-    return {"by_type": by_type, "contracts": contracts, "payments": payments, "per_freelancer": per_freelancer,
-            "freelancers": len(by_type["freelancer.joined"])}
+    return {
+        "by_type": by_type,
+        "contracts": contracts,
+        "payments": payments,
+        "per_freelancer": per_freelancer,
+        "freelancers": len(by_type["freelancer.joined"]),
+    }
 
 
 def _feedback_classes(by_type: dict[str, list[dict[str, Any]]]) -> Counter[str]:
@@ -116,8 +121,11 @@ def test_incidents_of_every_kind(market: dict[str, Any]) -> None:
     assert {ev["data"]["kind"] for ev in by_type["account.tos_violation"]} == {"off_platform_payment", "other"}
     assert by_type["client.flagged"] and by_type["feedback.removal_requested"]
     badges = {(ev["type"], ev["data"]["badge"]) for ev in by_type["badge.granted"] + by_type["badge.revoked"]}
-    assert {("badge.granted", "rising_talent"), ("badge.granted", "expert_vetted"),
-            ("badge.revoked", "rising_talent")} <= badges
+    assert {
+        ("badge.granted", "rising_talent"),
+        ("badge.granted", "expert_vetted"),
+        ("badge.revoked", "rising_talent"),
+    } <= badges
 
 
 def test_profiles_availability_and_activity(market: dict[str, Any]) -> None:

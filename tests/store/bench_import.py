@@ -20,6 +20,7 @@ def write_events(path: Path, n: int) -> int:
     """About n events: per contract a start, 7 payments, an end and feedback; a freelancer per 5."""
     count = 0
     with path.open("w") as fh:
+
         def put(kind: str, day: int, data: dict) -> None:
             nonlocal count
             count += 1
@@ -32,8 +33,17 @@ def write_events(path: Path, n: int) -> int:
             if c % 5 == 0:
                 put("freelancer.joined", 0, {"freelancer_id": f, "name": f.upper()})
             cid = f"c{c}"
-            put("contract.started", 1, {"contract_id": cid, "freelancer_id": f, "client_id": f"k{c % 997}",
-                                        "kind": "hourly", "category": "writing"})
+            put(
+                "contract.started",
+                1,
+                {
+                    "contract_id": cid,
+                    "freelancer_id": f,
+                    "client_id": f"k{c % 997}",
+                    "kind": "hourly",
+                    "category": "writing",
+                },
+            )
             for p in range(7):
                 put("payment.made", 2 + p * 20, {"contract_id": cid, "amount": f"{100 + p}.50"})
             put("contract.ended", 200, {"contract_id": cid, "reason": "completed"})
@@ -56,10 +66,14 @@ def main() -> None:
             t2, c2 = time.perf_counter(), time.process_time()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{count:,} events, {os.cpu_count()} cpus, {db.split('?')[0]}")
-        print(f"first import : {t1 - t0:6.1f} s (CPU {c1 - c0:5.1f} s)  {count / (t1 - t0):>10,.0f} events/s  "
-              f"accepted={report.accepted:,} rejected={len(report.rejected)}")
-        print(f"re-import    : {t2 - t1:6.1f} s (CPU {c2 - c1:5.1f} s)  {count / (t2 - t1):>10,.0f} events/s  "
-              f"duplicates={again.duplicates:,}")
+        print(
+            f"first import : {t1 - t0:6.1f} s (CPU {c1 - c0:5.1f} s)  {count / (t1 - t0):>10,.0f} events/s  "
+            f"accepted={report.accepted:,} rejected={len(report.rejected)}"
+        )
+        print(
+            f"re-import    : {t2 - t1:6.1f} s (CPU {c2 - c1:5.1f} s)  {count / (t2 - t1):>10,.0f} events/s  "
+            f"duplicates={again.duplicates:,}"
+        )
         print(f"load average : {os.getloadavg()[0]:.1f} (other processes slow this down)")
         print(f"peak RSS     : {rss:,.0f} MiB")
 

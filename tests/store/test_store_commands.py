@@ -57,8 +57,9 @@ def test_import_reports_every_rejection_and_exits_1(app: typer.Typer, tmp_path: 
         assert store.counts()["events"] == 5
 
 
-def test_import_several_formats_in_one_batch_then_again(app: typer.Typer, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_several_formats_in_one_batch_then_again(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     later = write_csv(tmp_path / "later.csv", WORLD[13:])  # refers to contracts defined in the other file
     first = write_jsonl(tmp_path / "first.jsonl", WORLD[:13])
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "env.duckdb"))
@@ -77,8 +78,9 @@ def test_missing_file_is_a_user_error_and_creates_no_database(app: typer.Typer, 
 
 
 def test_load_events_into_reports_like_import(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "e.jsonl", [*WORLD[:2], ev("y", "freelancer.activity", freelancer_id="f9",
-                                                            kind="login")])
+    path = write_jsonl(
+        tmp_path / "e.jsonl", [*WORLD[:2], ev("y", "freelancer.activity", freelancer_id="f9", kind="login")]
+    )
     console = Console(record=True, width=200)
     with open_store("duckdb:///:memory:") as store:
         report = load_events_into(store, [path], console)

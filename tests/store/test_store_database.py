@@ -40,14 +40,26 @@ def test_resolve_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _columns(conn: sa.Connection, table: str) -> list[tuple[str, str, bool]]:
     rows = conn.execute(
-        sa.text("SELECT column_name, data_type, is_nullable, numeric_precision, numeric_scale "
-                "FROM information_schema.columns WHERE table_name = :t AND table_schema = current_schema() "
-                "ORDER BY ordinal_position"),
+        sa.text(
+            "SELECT column_name, data_type, is_nullable, numeric_precision, numeric_scale "
+            "FROM information_schema.columns WHERE table_name = :t AND table_schema = current_schema() "
+            "ORDER BY ordinal_position"
+        ),
         {"t": table},
     )
-    kinds = {"character varying": "string", "varchar": "string", "text": "string", "bigint": "bigint",
-             "integer": "int", "timestamp without time zone": "timestamp", "timestamp": "timestamp",
-             "date": "date", "boolean": "bool", "double precision": "double", "double": "double"}
+    kinds = {
+        "character varying": "string",
+        "varchar": "string",
+        "text": "string",
+        "bigint": "bigint",
+        "integer": "int",
+        "timestamp without time zone": "timestamp",
+        "timestamp": "timestamp",
+        "date": "date",
+        "boolean": "bool",
+        "double precision": "double",
+        "double": "double",
+    }
     out = []
     for name, kind, nullable, precision, scale in rows:
         kind = kind.lower()
@@ -58,8 +70,14 @@ def _columns(conn: sa.Connection, table: str) -> list[tuple[str, str, bool]]:
 
 def _expected(table: sa.Table) -> list[tuple[str, str, bool]]:
     def kind(t: sa.types.TypeEngine) -> str:
-        for cls, name in ((sa.Boolean, "bool"), (sa.BigInteger, "bigint"), (sa.Integer, "int"),
-                          (sa.Float, "double"), (sa.DateTime, "timestamp"), (sa.Date, "date")):
+        for cls, name in (
+            (sa.Boolean, "bool"),
+            (sa.BigInteger, "bigint"),
+            (sa.Integer, "int"),
+            (sa.Float, "double"),
+            (sa.DateTime, "timestamp"),
+            (sa.Date, "date"),
+        ):
             if isinstance(t, cls):
                 return name
         if isinstance(t, sa.Numeric):
@@ -103,13 +121,16 @@ def test_unusable_duckdb_path_is_a_user_error(tmp_path: Path) -> None:
 
 # --- one writing process per DuckDB file -------------------------------------------------------
 
-HOLD = "import sys; from toprated.store import open_store; s = open_store(sys.argv[1]); print('ready', flush=True); " \
-       "sys.stdin.read()"
+HOLD = (
+    "import sys; from toprated.store import open_store; s = open_store(sys.argv[1]); print('ready', flush=True); "
+    "sys.stdin.read()"
+)
 
 
 def test_duckdb_file_locked_by_another_process(duckdb_url: str) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, duckdb_url], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, duckdb_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         locked = r"is in use by another process \(PID \d+: .*python.*\)\. DuckDB allows one"
@@ -122,8 +143,9 @@ def test_duckdb_file_locked_by_another_process(duckdb_url: str) -> None:
     with open_store(duckdb_url) as store:  # released when the other process ends
         store.ibis().table("events").count().execute()
     # and released by close(), Ibis connection included: another process can take it now
-    probe = subprocess.run([sys.executable, "-c", HOLD, duckdb_url], input="", capture_output=True, text=True,
-                           timeout=60)
+    probe = subprocess.run(
+        [sys.executable, "-c", HOLD, duckdb_url], input="", capture_output=True, text=True, timeout=60
+    )
     assert probe.stdout.strip() == "ready", probe.stderr
 
 

@@ -44,14 +44,22 @@ def test_every_event_type_lands_in_its_typed_table(store_url: str) -> None:
 
 
 def test_raw_log_keeps_canonical_data(store_url: str) -> None:
-    raw = {**ev("p1", "payment.made", "2025-02-10T13:00:00+01:00", contract_id="c1", amount=10.5),
-           "source": "mkt", "specversion": "1.0"}
+    raw = {
+        **ev("p1", "payment.made", "2025-02-10T13:00:00+01:00", contract_id="c1", amount=10.5),
+        "source": "mkt",
+        "specversion": "1.0",
+    }
     with open_store(store_url) as store:
         store.import_records(records([*WORLD[:1], WORLD[11], raw]))
         with store.engine.connect() as conn:
             row = conn.execute(sa.select(schema.events).where(schema.events.c.id == "p1")).one()
     assert (row.type, row.time, row.day, row.source, row.specversion) == (
-        "payment.made", datetime(2025, 2, 10, 12), date(2025, 2, 10), "mkt", "1.0")
+        "payment.made",
+        datetime(2025, 2, 10, 12),
+        date(2025, 2, 10),
+        "mkt",
+        "1.0",
+    )
     assert row.data == '{"contract_id":"c1","amount":"10.50","refund":false}'
     assert len(row.digest) == 64 and row.seq == 3
 
@@ -74,27 +82,44 @@ def test_same_id_different_content_is_a_conflict(store_url: str) -> None:
         assert report.accepted == 0
         assert reasons(report) == {"e14": "conflict: an event with this id and different content is already stored"}
         # within one batch: the first arrival is kept, the other is reported with where the first was
-        batch = [ev("x1", "client.flagged", client_id="k1", reason="a"), ev("x1", "client.flagged", client_id="k1",
-                                                                           reason="b")]
+        batch = [
+            ev("x1", "client.flagged", client_id="k1", reason="a"),
+            ev("x1", "client.flagged", client_id="k1", reason="b"),
+        ]
         report = store.import_records(records(batch, "b.jsonl"))
         assert report.accepted == 1 and report.rejected[0].line == 2
         assert reasons(report)["x1"] == "conflict: id already used by a different event at b.jsonl:1"
 
 
 def test_second_entity_defining_event_is_rejected_naming_the_first(store_url: str) -> None:
-    again = ev("e99", "contract.started", "2025-01-15", contract_id="c1", freelancer_id="f2", client_id="k1",
-               kind="fixed", category="writing")
+    again = ev(
+        "e99",
+        "contract.started",
+        "2025-01-15",
+        contract_id="c1",
+        freelancer_id="f2",
+        client_id="k1",
+        kind="fixed",
+        category="writing",
+    )
     with open_store(store_url) as store:
         store.import_records(records(WORLD))
-        report = store.import_records(records([again, ev("e98", "contract.ended", contract_id="c1",
-                                                         reason="cancelled")]))
+        report = store.import_records(
+            records([again, ev("e98", "contract.ended", contract_id="c1", reason="cancelled")])
+        )
         assert reasons(report) == {
             "e99": "second contract.started for contract 'c1': the first is event e12",
             "e98": "second contract.ended for contract 'c1': the first is event e16",
         }
         # freelancer and agency ids share one namespace
-        report = store.import_records(records([ev("e97", "agency.created", agency_id="f2", owner_id="f1"),
-                                               ev("e96", "freelancer.joined", freelancer_id="a1")]))
+        report = store.import_records(
+            records(
+                [
+                    ev("e97", "agency.created", agency_id="f2", owner_id="f1"),
+                    ev("e96", "freelancer.joined", freelancer_id="a1"),
+                ]
+            )
+        )
         assert reasons(report) == {
             "e97": "second agency.created for freelancer/agency id 'f2': the first is event e02",
             "e96": "second freelancer.joined for freelancer/agency id 'a1': the first is event e03",
@@ -104,10 +129,13 @@ def test_second_entity_defining_event_is_rejected_naming_the_first(store_url: st
 def test_within_a_batch_the_earliest_by_time_then_id_wins(store_url: str) -> None:
     late = ev("b1", "freelancer.joined", "2025-03-01", freelancer_id="f1", name="late")
     early = ev("b2", "freelancer.joined", "2025-02-01", freelancer_id="f1", name="early")
-    same_time = [ev("z9", "dispute.resolved", "2025-04-01", dispute_id="d1", outcome="settled"),
-                 ev("z1", "dispute.resolved", "2025-04-01", dispute_id="d1", outcome="freelancer_won")]
-    start = ev("s1", "contract.started", contract_id="c1", freelancer_id="f1", client_id="k", kind="fixed",
-               category="x")
+    same_time = [
+        ev("z9", "dispute.resolved", "2025-04-01", dispute_id="d1", outcome="settled"),
+        ev("z1", "dispute.resolved", "2025-04-01", dispute_id="d1", outcome="freelancer_won"),
+    ]
+    start = ev(
+        "s1", "contract.started", contract_id="c1", freelancer_id="f1", client_id="k", kind="fixed", category="x"
+    )
     opened = ev("o1", "dispute.opened", contract_id="c1", dispute_id="d1")
     with open_store(store_url) as store:
         report = store.import_records(records([late, *same_time, opened, start, early]))
@@ -122,8 +150,7 @@ def test_missing_references_are_rejected_naming_them(store_url: str) -> None:
     batch = [
         *WORLD[:3],
         ev("m1", "payment.made", contract_id="c404", amount="5"),
-        ev("m2", "contract.started", contract_id="c9", freelancer_id="f404", client_id="k", kind="fixed",
-           category="x"),
+        ev("m2", "contract.started", contract_id="c9", freelancer_id="f404", client_id="k", kind="fixed", category="x"),
         ev("m3", "payment.made", contract_id="c9", amount="5"),  # its contract was rejected: unknown too
         ev("m4", "dispute.resolved", dispute_id="d404", outcome="settled"),
         ev("m5", "account.hold_lifted", hold_id="h404"),
@@ -165,10 +192,13 @@ def test_references_resolve_against_the_store(store_url: str) -> None:
 
 
 def test_valid_events_around_rejected_ones_are_stored(store_url: str) -> None:
-    batch = [Record("f.jsonl", 1, WORLD[0]), Record("f.jsonl", 2, error="invalid JSON: oops"),
-             Record("f.jsonl", 3, {**WORLD[1], "data": {"freelancer_id": "f2", "colour": "red"}}),
-             Record("f.jsonl", 4, ev("p", "payment.made", contract_id="nope", amount="1")),
-             Record("f.jsonl", 5, WORLD[2])]
+    batch = [
+        Record("f.jsonl", 1, WORLD[0]),
+        Record("f.jsonl", 2, error="invalid JSON: oops"),
+        Record("f.jsonl", 3, {**WORLD[1], "data": {"freelancer_id": "f2", "colour": "red"}}),
+        Record("f.jsonl", 4, ev("p", "payment.made", contract_id="nope", amount="1")),
+        Record("f.jsonl", 5, WORLD[2]),
+    ]
     with open_store(store_url) as store:
         report = store.import_records(batch)
         assert event_ids(store) == ["e01", "e03"]
@@ -209,8 +239,8 @@ def test_nothing_valid_and_empty_batches(store_url: str) -> None:
 def test_awkward_text_survives_the_bulk_paths(store_url: str) -> None:
     """COPY's CSV and Arrow must keep quotes, commas, newlines, backslashes, '' apart from NULL."""
     names = ['a "quoted", name', "two\nlines\r\n", "back\\slash \\N", "", "émoji 🎉", None]
-    batch = [ev(f"n{i}", "freelancer.joined", freelancer_id=f"f,{i}\"", name=name) for i, name in enumerate(names)]
+    batch = [ev(f"n{i}", "freelancer.joined", freelancer_id=f'f,{i}"', name=name) for i, name in enumerate(names)]
     with open_store(store_url) as store:
         assert store.import_records(records(batch)).accepted == len(names)
         stored = {row[0]: row[3] for row in typed_tables(store)["freelancers"]}
-    assert stored == {f"f,{i}\"": name for i, name in enumerate(names)}
+    assert stored == {f'f,{i}"': name for i, name in enumerate(names)}

@@ -29,10 +29,26 @@ def test_references_are_checked_before_the_once_rule() -> None:
     accepted, rejected = outcome(
         Known(),
         ev("j", "freelancer.joined", freelancer_id="f1"),
-        ev("bad", "contract.started", "2026-01-01", contract_id="c1", freelancer_id="f404", client_id="k",
-           kind="fixed", category="x"),
-        ev("good", "contract.started", "2026-01-02", contract_id="c1", freelancer_id="f1", client_id="k",
-           kind="fixed", category="x"),
+        ev(
+            "bad",
+            "contract.started",
+            "2026-01-01",
+            contract_id="c1",
+            freelancer_id="f404",
+            client_id="k",
+            kind="fixed",
+            category="x",
+        ),
+        ev(
+            "good",
+            "contract.started",
+            "2026-01-02",
+            contract_id="c1",
+            freelancer_id="f1",
+            client_id="k",
+            kind="fixed",
+            category="x",
+        ),
     )
     assert accepted == ["j", "good"] and list(rejected) == ["bad"]
 

@@ -39,10 +39,6 @@ def entity_closure(src: Sources, ids: Iterable[str], agency_badges: bool = True)
     return sorted(set(ids) | agencies | members | owners)
 
 
-#: How many request days one status evaluation covers, per backend (default: all at once).
-DAYS_PER_STATUS = {"pyspark": 4}
-
-
 def _status_at(p: Programme):
     """Top Rated and JSS of some entities on some days (for feedback-removal decisions)."""
 
@@ -51,17 +47,12 @@ def _status_at(p: Programme):
     ) -> dict[tuple[str, date], tuple[bool, Any]]:
         scope = restrict(src, entity_closure(src, entities, agency_badges=False))
         out: dict[tuple[str, date], tuple[bool, Any]] = {}
-        # Every day is evaluated for every entity asked about, so the calendar grows with the days.
-        # DuckDB and PostgreSQL take a long calendar in stride; Spark's nested-loop range joins do
-        # not, so it gets a few days at a time.
-        step = DAYS_PER_STATUS.get(src.backend.name, len(days)) or 1
-        for i in range(0, len(days), step):
-            with Scratch(src.backend) as scratch:
-                fr, ag, _ = evaluate_days(scope, p, days[i : i + step], scratch, removals)
-                for t in (fr, ag):
-                    rows = t.filter(t.entity_id.isin(entities)).select("entity_id", "at", "top_rated_held", "jss")
-                    for row in rows.to_pyarrow().to_pylist():
-                        out[(row["entity_id"], row["at"])] = (bool(row["top_rated_held"]), row["jss"])
+        with Scratch(src.backend) as scratch:
+            fr, ag, _ = evaluate_days(scope, p, days, scratch, removals)
+            for t in (fr, ag):
+                rows = t.filter(t.entity_id.isin(entities)).select("entity_id", "at", "top_rated_held", "jss")
+                for row in rows.to_pyarrow().to_pylist():
+                    out[(row["entity_id"], row["at"])] = (bool(row["top_rated_held"]), row["jss"])
         return out
 
     return status

@@ -27,24 +27,27 @@ MASTER_HELP = "With --engine spark: the Spark master (local[2] here, a cluster U
 
 
 @contextlib.contextmanager
-def _backend(engine: str, db: str | None, parquet: Path | None, master: str) -> Iterator[tuple[Any, Any]]:
-    """(Ibis backend holding the typed tables, where the weekly results go) for an engine."""
+def _backend(engine: str, db: str | None, parquet: Path | None, master: str) -> Iterator[tuple[Any, Any, Any]]:
+    """(Ibis backend holding the typed tables, where the weekly results go, where removal requests
+    are decided) for an engine."""
     _engine_check(engine, db, parquet)
     if engine == "spark":
-        from toprated.evaluation.engines import spark_backend
+        from toprated.evaluation.engines import parquet_duckdb, spark_backend
         from toprated.runs.weekstore import ParquetWeekStore
 
         assert parquet is not None
         con = spark_backend(parquet, master)
+        local = parquet_duckdb(parquet)
         try:
-            yield con, ParquetWeekStore(con, parquet)
+            yield con, ParquetWeekStore(con, parquet), local
         finally:
+            local.disconnect()
             con.disconnect()
         return
     from toprated.store import open_store
 
     with open_store(db) as store:
-        yield store.ibis(), None
+        yield store.ibis(), None, None
 
 
 def _engine_check(engine: str, db: str | None, parquet: Path | None = None) -> None:
@@ -105,8 +108,11 @@ def register(app: typer.Typer) -> None:
         day = parse_day(week) if week else week_of(datetime.now(UTC).date())
         p = load_programme(programme)
         console = Console()
-        with _backend(engine, db, parquet, spark_master) as (con, ws), console.status(f"evaluating the week of {day}…"):
-            report = run_week(con, p, day, ws)
+        with (
+            _backend(engine, db, parquet, spark_master) as (con, ws, local),
+            console.status(f"evaluating the week of {day}…"),
+        ):
+            report = run_week(con, p, day, ws, local)
         console.print(_report_table([report]))
 
     @app.command("backfill")
@@ -130,11 +136,11 @@ def register(app: typer.Typer) -> None:
         progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
         )
-        with _backend(engine, db, parquet, spark_master) as (con, ws), progress:
+        with _backend(engine, db, parquet, spark_master) as (con, ws, local), progress:
             task = progress.add_task("weeks", total=n)
 
             def step(w: date, report: WeekReport | None) -> None:
                 progress.update(task, advance=1, description=f"week of {w}" + (" (stored)" if report is None else ""))
 
-            reports = backfill(con, p, first, last, step, rerun=rerun, ws=ws)
+            reports = backfill(con, p, first, last, step, rerun=rerun, ws=ws, decide_on=local)
         console.print(_report_table(reports) if reports else "every week was already stored (use --rerun to recompute)")

@@ -67,10 +67,18 @@ def _stored_decisions(ws: WeekStore, programme: str, before: date) -> tuple[dict
     return known, weeks[-1]
 
 
-def run_week(con: ibis.BaseBackend, p: Programme, week: date, ws: WeekStore | None = None) -> WeekReport:
+def run_week(
+    con: ibis.BaseBackend,
+    p: Programme,
+    week: date,
+    ws: WeekStore | None = None,
+    decide_on: ibis.BaseBackend | None = None,
+) -> WeekReport:
     """Evaluate every entity on `week` and store it as that week's snapshot (replacing any).
 
-    `con` holds the typed tables; `ws` keeps the results (default: tables in the same database).
+    `con` holds the typed tables; `ws` keeps the results (default: tables in the same database);
+    `decide_on`, another backend over the same typed tables where the feedback-removal requests are
+    decided (default: `con`).
     """
     started = time.perf_counter()
     ws = ws or SqlWeekStore(con)
@@ -79,7 +87,8 @@ def run_week(con: ibis.BaseBackend, p: Programme, week: date, ws: WeekStore | No
     earlier = weekly_points(p, week)[1:]
     use_stored = bool(earlier) and all(w in stored for w in earlier)
     known, known_until = _stored_decisions(ws, p.name, week)
-    decisions = decide_removals(src, p, week, _status_at(p), known, known_until)
+    deciding = Sources.from_backend(decide_on) if decide_on is not None else src
+    decisions = decide_removals(deciding, p, week, _status_at(p), known, known_until)
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
     with Scratch(con) as scratch:
@@ -140,6 +149,7 @@ def backfill(
     progress: Callable[[date, WeekReport | None], None] | None = None,
     rerun: bool = False,
     ws: WeekStore | None = None,
+    decide_on: ibis.BaseBackend | None = None,
 ) -> list[WeekReport]:
     """Run every missing week from `first` to `last` (7 days apart), oldest first."""
     weeks = []
@@ -154,7 +164,7 @@ def backfill(
             if progress:
                 progress(w, None)
             continue
-        report = run_week(con, p, w, ws)
+        report = run_week(con, p, w, ws, decide_on)
         out.append(report)
         if progress:
             progress(w, report)

@@ -36,20 +36,23 @@ def emit_readiness(chunk: Chunk, f: Freelancers) -> None:
     times = f.join[who] + HOUR + (rng.exponential(15, len(who)) * DAY).astype(np.int64)
     keep = times <= chunk.end
     who, times = who[keep], times[keep]
-    chunk.events.add("freelancer.readiness_test_passed", times,
-                     obj(("freelancer_id", f.ids.take(pa.array(who)), "s")))
+    chunk.events.add("freelancer.readiness_test_passed", times, obj(("freelancer_id", f.ids.take(pa.array(who)), "s")))
 
 
-def emit_holds(chunk: Chunk, key: str, ids: pa.Array, gid: np.ndarray, lo: np.ndarray, share: float,
-               suffix: int) -> None:
+def emit_holds(
+    chunk: Chunk, key: str, ids: pa.Array, gid: np.ndarray, lo: np.ndarray, share: float, suffix: int
+) -> None:
     """Account holds (`hold_id` = "h" + owner number + suffix), most lifted after days or weeks."""
     s, rng = chunk.settings, chunk.rng
     who = np.flatnonzero(rng.random(len(gid)) < share)
     placed = chunk.uniform(lo[who] + HOUR, chunk.end)
     hold_ids = fixed_ids("h", (gid[who], 8), (np.full(len(who), suffix), 1))
     reason = choose(HOLD_REASONS, rng.integers(0, len(HOLD_REASONS), len(who)))
-    chunk.events.add("account.hold_placed", placed,
-                     obj(("hold_id", hold_ids, "s"), (key, ids.take(pa.array(who)), "s"), ("reason", reason, "s")))
+    chunk.events.add(
+        "account.hold_placed",
+        placed,
+        obj(("hold_id", hold_ids, "s"), (key, ids.take(pa.array(who)), "s"), ("reason", reason, "s")),
+    )
     lifted = placed + (rng.uniform(3, 60, len(who)) * DAY).astype(np.int64)
     done = (rng.random(len(who)) < s.hold_lifted_share) & (lifted <= chunk.end)
     chunk.events.add("account.hold_lifted", lifted[done], obj(("hold_id", hold_ids.filter(pa.array(done)), "s")))
@@ -62,12 +65,12 @@ def emit_violations(chunk: Chunk, key: str, ids: pa.Array, lo: np.ndarray, share
     times = chunk.uniform(lo[who] + HOUR, chunk.end)
     off = rng.random(len(who)) < chunk.settings.off_platform_share
     kind = choose(("other", "off_platform_payment"), off.astype(np.int64))
-    chunk.events.add("account.tos_violation", times,
-                     obj((key, ids.take(pa.array(who)), "s"), ("kind", kind, "s")))
+    chunk.events.add("account.tos_violation", times, obj((key, ids.take(pa.array(who)), "s"), ("kind", kind, "s")))
 
 
-def emit_manual_badge(chunk: Chunk, key: str, ids: pa.Array, who: np.ndarray, granted: np.ndarray,
-                      badge: str, revoke_share: float) -> None:
+def emit_manual_badge(
+    chunk: Chunk, key: str, ids: pa.Array, who: np.ndarray, granted: np.ndarray, badge: str, revoke_share: float
+) -> None:
     """Operator grants of `badge` to rows `who` at `granted`, some revoked later with a reason."""
     rng = chunk.rng
     keep = granted <= chunk.end
@@ -75,16 +78,30 @@ def emit_manual_badge(chunk: Chunk, key: str, ids: pa.Array, who: np.ndarray, gr
     m = len(who)
     subject = ids.take(pa.array(who))
     by = choose(OPERATORS, rng.integers(0, len(OPERATORS), m))
-    chunk.events.add("badge.granted", granted,
-                     obj((key, subject, "s"), ("badge", badge, "s"), ("by", by, "s"),
-                         ("reason", "operator review", "s", rng.random(m) < 0.5)))
+    chunk.events.add(
+        "badge.granted",
+        granted,
+        obj(
+            (key, subject, "s"),
+            ("badge", badge, "s"),
+            ("by", by, "s"),
+            ("reason", "operator review", "s", rng.random(m) < 0.5),
+        ),
+    )
     revoked = granted + (rng.uniform(7, 150, m) * DAY).astype(np.int64)
     done = (rng.random(m) < revoke_share) & (revoked <= chunk.end)
     reason = choose(REVOKE_REASONS, rng.integers(0, len(REVOKE_REASONS), m))
     mask = pa.array(done)
-    chunk.events.add("badge.revoked", revoked[done],
-                     obj((key, subject.filter(mask), "s"), ("badge", badge, "s"), ("by", by.filter(mask), "s"),
-                         ("reason", reason.filter(mask), "s")))
+    chunk.events.add(
+        "badge.revoked",
+        revoked[done],
+        obj(
+            (key, subject.filter(mask), "s"),
+            ("badge", badge, "s"),
+            ("by", by.filter(mask), "s"),
+            ("reason", reason.filter(mask), "s"),
+        ),
+    )
 
 
 def emit_freelancer_incidents(chunk: Chunk, f: Freelancers) -> None:

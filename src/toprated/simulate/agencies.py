@@ -64,30 +64,51 @@ def build_agencies(chunk: Chunk, f: Freelancers) -> Membership:
 
     ids = Membership(agency_of, since, until, owners).agency_ids(chunk, owners)
     m = len(owners)
-    names = pc.binary_join_element_wise(choose(AGENCY_STEMS, rng.integers(0, len(AGENCY_STEMS), m)),
-                                        choose(AGENCY_WORDS, rng.integers(0, len(AGENCY_WORDS), m)), " ")
-    chunk.events.add("agency.created", created[owners],
-                     obj(("agency_id", ids, "s"), ("owner_id", f.ids.take(pa.array(owners)), "s"),
-                         ("name", names, "s", rng.random(m) < 0.8)))
+    names = pc.binary_join_element_wise(
+        choose(AGENCY_STEMS, rng.integers(0, len(AGENCY_STEMS), m)),
+        choose(AGENCY_WORDS, rng.integers(0, len(AGENCY_WORDS), m)),
+        " ",
+    )
+    chunk.events.add(
+        "agency.created",
+        created[owners],
+        obj(
+            ("agency_id", ids, "s"),
+            ("owner_id", f.ids.take(pa.array(owners)), "s"),
+            ("name", names, "s", rng.random(m) < 0.8),
+        ),
+    )
     counts = 1 + (rng.random(m) < 0.5)
     row, _, times = chunk.spread(counts, created[owners] + 60, created[owners] + 60 * DAY)
     keep = times <= chunk.end
     row, times = row[keep], times[keep]
     k = len(row)
     flags = [booleans(rng.random(k) < 0.85) for _ in range(3)]
-    chunk.events.add("agency.profile_updated", times,
-                     obj(("agency_id", ids.take(pa.array(row)), "s"), ("has_logo", flags[0], "r"),
-                         ("has_overview", flags[1], "r"), ("has_services", flags[2], "r"),
-                         ("completeness", integers(rng.integers(60, 101, k)), "r", rng.random(k) < 0.6)))
+    chunk.events.add(
+        "agency.profile_updated",
+        times,
+        obj(
+            ("agency_id", ids.take(pa.array(row)), "s"),
+            ("has_logo", flags[0], "r"),
+            ("has_overview", flags[1], "r"),
+            ("has_services", flags[2], "r"),
+            ("completeness", integers(rng.integers(60, 101, k)), "r", rng.random(k) < 0.6),
+        ),
+    )
 
     slot = np.searchsorted(owners, of)
     member_ids = f.ids.take(pa.array(member))
-    chunk.events.add("agency.member_joined", joined,
-                     obj(("agency_id", ids.take(pa.array(slot)), "s"), ("freelancer_id", member_ids, "s")))
+    chunk.events.add(
+        "agency.member_joined",
+        joined,
+        obj(("agency_id", ids.take(pa.array(slot)), "s"), ("freelancer_id", member_ids, "s")),
+    )
     mask = pa.array(leaves)
-    chunk.events.add("agency.member_left", left[leaves],
-                     obj(("agency_id", ids.take(pa.array(slot[leaves])), "s"),
-                         ("freelancer_id", member_ids.filter(mask), "s")))
+    chunk.events.add(
+        "agency.member_left",
+        left[leaves],
+        obj(("agency_id", ids.take(pa.array(slot[leaves])), "s"), ("freelancer_id", member_ids.filter(mask), "s")),
+    )
 
     lo_t = created[owners]
     emit_holds(chunk, "agency_id", ids, f.gid[owners], lo_t, s.hold_share * 2, 1)

@@ -81,8 +81,15 @@ class Events:
     def table(self) -> pa.Table:
         """All events sorted by (time, type order): t (epoch s), code (type order), type, time (ISO), data."""
         if not self.blocks:
-            schema = pa.schema([("t", pa.int64()), ("code", pa.int8()), ("type", pa.string()),
-                                ("time", pa.string()), ("data", pa.string())])
+            schema = pa.schema(
+                [
+                    ("t", pa.int64()),
+                    ("code", pa.int8()),
+                    ("type", pa.string()),
+                    ("time", pa.string()),
+                    ("data", pa.string()),
+                ]
+            )
             return schema.empty_table()
         codes = np.concatenate([np.full(len(b[1]), b[0], dtype=np.int8) for b in self.blocks])
         times = np.concatenate([b[1] for b in self.blocks])
@@ -119,8 +126,9 @@ class Chunk:
     events: Events
 
     @classmethod
-    def create(cls, index: int, first: int, n: int, start: int, end: int, seed: int,
-               settings: SimulationSettings) -> Chunk:
+    def create(
+        cls, index: int, first: int, n: int, start: int, end: int, seed: int, settings: SimulationSettings
+    ) -> Chunk:
         """A chunk with its own random stream derived from (seed, index)."""
         rng = np.random.default_rng([seed, index])
         return cls(index, first, n, start, end, settings, rng, Events(np.random.default_rng([seed, index, 1])))

@@ -64,16 +64,21 @@ def simulate(
     day = _parse_date(as_of)
     console = Console(stderr=True)
     with Progress(
-        TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
+        TextColumn("[bold]simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task("simulate", total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = generate(freelancers, seed, out, as_of=day, fmt=fmt, progress=advance,
-                           settings=SimulationSettings(workers=workers))
+        summary = generate(
+            freelancers, seed, out, as_of=day, fmt=fmt, progress=advance, settings=SimulationSettings(workers=workers)
+        )
     Console().print(summary_table(summary))
     for path in summary.paths:
         Console().print(f"wrote [bold]{path}[/]")

@@ -88,12 +88,14 @@ def build_contracts(chunk: Chunk, f: Freelancers, mem: Membership) -> Contracts:
     in_agency = (a >= 0) & (start >= mem.since[owner]) & (start < mem.until[owner])
     agency = np.where(in_agency & (rng.random(c) < s.agency_contract_share), a, -1)
     r = rng.random(c)
-    reason = np.where(r < s.no_work_delivered_share, NO_WORK,
-                      np.where(r < s.no_work_delivered_share + s.cancelled_share, CANCELLED, COMPLETED))
+    reason = np.where(
+        r < s.no_work_delivered_share,
+        NO_WORK,
+        np.where(r < s.no_work_delivered_share + s.cancelled_share, CANCELLED, COMPLETED),
+    )
     q = f.quality[owner]
     u = rng.random(c)
-    klass = np.where(u < q, EXCELLENT,
-                     np.where(rng.random(c) < s.negative_share_of_bad, NEGATIVE, NEUTRAL))
+    klass = np.where(u < q, EXCELLENT, np.where(rng.random(c) < s.negative_share_of_bad, NEGATIVE, NEUTRAL))
     klass[reason == NO_WORK] = NEGATIVE
 
     # Hourly schedule: one payment per (weekly or biweekly) period.
@@ -153,19 +155,33 @@ def build_contracts(chunk: Chunk, f: Freelancers, mem: Membership) -> Contracts:
     client_ids = fixed_ids("k", (np.full(c, chunk.index), 5), (client, 7))
     agency_ids = fixed_ids("a", (chunk.first + np.maximum(agency, 0), 8))
     budget = ~hourly & (rng.random(c) < 0.7)
-    chunk.events.add("contract.started", start, obj(
-        ("contract_id", ids, "s"), ("freelancer_id", f.ids.take(pa.array(owner)), "s"),
-        ("client_id", client_ids, "s"), ("kind", choose(("fixed", "hourly"), hourly.astype(np.int64)), "s"),
-        ("category", choose(list(s.category_mix), category), "s"), ("agency_id", agency_ids, "s", agency >= 0),
-        ("budget", money(value_cents), "s", budget)))
-    chunk.events.add("payment.made", pay_time,
-                     obj(("contract_id", ids.take(pa.array(pay_c)), "s"), ("amount", money(pay_cents), "s")))
-    chunk.events.add("contract.ended", end[ended],
-                     obj(("contract_id", ids.filter(pa.array(ended)), "s"),
-                         ("reason", choose(END_REASONS, reason[ended]), "s")))
+    chunk.events.add(
+        "contract.started",
+        start,
+        obj(
+            ("contract_id", ids, "s"),
+            ("freelancer_id", f.ids.take(pa.array(owner)), "s"),
+            ("client_id", client_ids, "s"),
+            ("kind", choose(("fixed", "hourly"), hourly.astype(np.int64)), "s"),
+            ("category", choose(list(s.category_mix), category), "s"),
+            ("agency_id", agency_ids, "s", agency >= 0),
+            ("budget", money(value_cents), "s", budget),
+        ),
+    )
+    chunk.events.add(
+        "payment.made",
+        pay_time,
+        obj(("contract_id", ids.take(pa.array(pay_c)), "s"), ("amount", money(pay_cents), "s")),
+    )
+    chunk.events.add(
+        "contract.ended",
+        end[ended],
+        obj(("contract_id", ids.filter(pa.array(ended)), "s"), ("reason", choose(END_REASONS, reason[ended]), "s")),
+    )
     _invitations(chunk, f, owner, start)
-    return Contracts(owner, ordinal, ids, start, client, client_ids, agency, end, ended, reason, klass,
-                     pay_c, pay_time, pay_cents)
+    return Contracts(
+        owner, ordinal, ids, start, client, client_ids, agency, end, ended, reason, klass, pay_c, pay_time, pay_cents
+    )
 
 
 def _invitations(chunk: Chunk, f: Freelancers, owner: np.ndarray, start: np.ndarray) -> None:

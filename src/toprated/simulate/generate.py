@@ -124,8 +124,14 @@ def simulate_chunk(spec: ChunkSpec) -> tuple[pa.Table | Path, ChunkStats]:
     emit_disputes_and_refunds(chunk, contracts)
     emit_removal_requests(chunk, f, contracts, feedback_t)
     clients = emit_flagged_clients(chunk, contracts)
-    stats = ChunkStats(chunk.events.counts(), spec.n, int((f.n_contracts > 0).sum()), len(membership.owners),
-                       clients, len(contracts.owner))
+    stats = ChunkStats(
+        chunk.events.counts(),
+        spec.n,
+        int((f.n_contracts > 0).sum()),
+        len(membership.owners),
+        clients,
+        len(contracts.owner),
+    )
     table = body(chunk.events.table(), spec.fmt)
     if spec.spill_to is not None:
         return spill(table, spec.spill_to, merge_edges(spec.start, spec.end)), stats
@@ -209,8 +215,17 @@ def generate(
     if merging:
         spill_dir.mkdir(exist_ok=True)
     specs = [
-        ChunkSpec(i, i * size, min(size, freelancers - i * size), start, end, seed, settings, fmt,
-                  spill_dir / f"chunk-{i:06d}.arrow" if merging else None)
+        ChunkSpec(
+            i,
+            i * size,
+            min(size, freelancers - i * size),
+            start,
+            end,
+            seed,
+            settings,
+            fmt,
+            spill_dir / f"chunk-{i:06d}.arrow" if merging else None,
+        )
         for i in range(n_chunks)
     ]
     total = freelancers * (2 if merging else 1)

@@ -37,9 +37,11 @@ def emit_feedback(chunk: Chunk, c: Contracts) -> np.ndarray:
     has_private = r < 1 - s.public_only_share
     has_public[~has_public & ~has_private] = True
     # "public_score" must not lead the object since it may be absent: contract_id goes first.
-    data = obj(("contract_id", c.ids.take(pa.array(rows)), "s"),
-               ("public_score", tenths(public), "r", has_public),
-               ("private_score", integers(private), "r", has_private))
+    data = obj(
+        ("contract_id", c.ids.take(pa.array(rows)), "s"),
+        ("public_score", tenths(public), "r", has_public),
+        ("private_score", integers(private), "r", has_private),
+    )
     chunk.events.add("feedback.given", when[rows], data)
     return np.where(given, when, -1)
 
@@ -56,12 +58,20 @@ def emit_disputes_and_refunds(chunk: Chunk, c: Contracts) -> None:
     resolved = opened + chunk.uniform(2 * DAY, 45 * DAY, len(rows))
     outcome = rng.choice(3, len(rows), p=np.array(s.dispute_outcomes) / sum(s.dispute_outcomes))
     dispute_ids = fixed_ids("d", (chunk.first + c.owner[rows], 8), (c.ordinal[rows], 4))
-    chunk.events.add("dispute.opened", opened,
-                     obj(("contract_id", c.ids.take(pa.array(rows)), "s"), ("dispute_id", dispute_ids, "s")))
+    chunk.events.add(
+        "dispute.opened",
+        opened,
+        obj(("contract_id", c.ids.take(pa.array(rows)), "s"), ("dispute_id", dispute_ids, "s")),
+    )
     done = resolved <= chunk.end
-    chunk.events.add("dispute.resolved", resolved[done],
-                     obj(("dispute_id", dispute_ids.filter(pa.array(done)), "s"),
-                         ("outcome", choose(DISPUTE_OUTCOMES, outcome[done]), "s")))
+    chunk.events.add(
+        "dispute.resolved",
+        resolved[done],
+        obj(
+            ("dispute_id", dispute_ids.filter(pa.array(done)), "s"),
+            ("outcome", choose(DISPUTE_OUTCOMES, outcome[done]), "s"),
+        ),
+    )
 
     # The first payment of each contract is the one refunded (partly or fully).
     paid, first_idx = np.unique(c.pay_contract, return_index=True)
@@ -77,9 +87,11 @@ def emit_disputes_and_refunds(chunk: Chunk, c: Contracts) -> None:
     refund = np.flatnonzero((when >= 0) & (first_t >= 0) & (when <= chunk.end))
     cents = np.maximum(first_cents[refund] * rng.uniform(0.2, 1.0, len(refund)), 100).astype(np.int64)
     cents = np.minimum(cents, first_cents[refund])
-    chunk.events.add("payment.made", when[refund],
-                     obj(("contract_id", c.ids.take(pa.array(refund)), "s"), ("amount", money(cents), "s"),
-                         ("refund", "true", "r")))
+    chunk.events.add(
+        "payment.made",
+        when[refund],
+        obj(("contract_id", c.ids.take(pa.array(refund)), "s"), ("amount", money(cents), "s"), ("refund", "true", "r")),
+    )
 
 
 def emit_removal_requests(chunk: Chunk, f: Freelancers, c: Contracts, feedback_t: np.ndarray) -> None:
@@ -94,8 +106,11 @@ def emit_removal_requests(chunk: Chunk, f: Freelancers, c: Contracts, feedback_t
     by = f.ids.take(pa.array(asker))
     by = pc.if_else(pa.array(rng.random(len(rows)) < 0.03), "ops-support", by)
     scope = choose(("jss_only", "jss_and_profile"), (rng.random(len(rows)) < 0.4).astype(np.int64))
-    chunk.events.add("feedback.removal_requested", when[rows],
-                     obj(("contract_id", c.ids.take(pa.array(rows)), "s"), ("scope", scope, "s"), ("by", by, "s")))
+    chunk.events.add(
+        "feedback.removal_requested",
+        when[rows],
+        obj(("contract_id", c.ids.take(pa.array(rows)), "s"), ("scope", scope, "s"), ("by", by, "s")),
+    )
 
 
 def emit_flagged_clients(chunk: Chunk, c: Contracts) -> int:

@@ -21,8 +21,14 @@ from toprated.simulate.render import constant, fixed_ids
 SOURCE = "marketplace"
 SPECVERSION = "1.0"
 PARQUET_SCHEMA = pa.schema(
-    [("id", pa.string()), ("type", pa.string()), ("time", pa.string()), ("source", pa.string()),
-     ("specversion", pa.string()), ("data", pa.string())]
+    [
+        ("id", pa.string()),
+        ("type", pa.string()),
+        ("time", pa.string()),
+        ("source", pa.string()),
+        ("specversion", pa.string()),
+        ("data", pa.string()),
+    ]
 )
 #: Rows written at once (keeps Arrow's 32-bit string offsets far from overflowing).
 WRITE_BATCH = 400_000
@@ -33,8 +39,15 @@ def body(events: pa.Table, fmt: str) -> pa.Table:
     if fmt == "parquet":
         return events.select(["t", "code", "type", "time", "data"])
     rest = pc.binary_join_element_wise(
-        '","type":"', events["type"], '","time":"', events["time"],
-        f'","source":"{SOURCE}","specversion":"{SPECVERSION}","data":', events["data"], "}\n", "")
+        '","type":"',
+        events["type"],
+        '","time":"',
+        events["time"],
+        f'","source":"{SOURCE}","specversion":"{SPECVERSION}","data":',
+        events["data"],
+        "}\n",
+        "",
+    )
     return pa.table({"t": events["t"], "code": events["code"], "rest": rest})
 
 
@@ -98,14 +111,17 @@ class ParquetSink(Sink):
     def __init__(self, path: Path, compression: str = "zstd") -> None:
         super().__init__(path)
         self.writer = pq.ParquetWriter(
-            self.tmp, PARQUET_SCHEMA, compression=compression,
-            use_dictionary=["type", "source", "specversion"], write_statistics=["id", "type", "time"])
+            self.tmp,
+            PARQUET_SCHEMA,
+            compression=compression,
+            use_dictionary=["type", "source", "specversion"],
+            write_statistics=["id", "type", "time"],
+        )
 
     def _write(self, part: pa.Table, ids: pa.Array) -> None:
         n = part.num_rows
         table = pa.table(
-            [ids, part["type"], part["time"], constant(SOURCE, n),
-             constant(SPECVERSION, n), part["data"]],
+            [ids, part["type"], part["time"], constant(SOURCE, n), constant(SPECVERSION, n), part["data"]],
             schema=PARQUET_SCHEMA,
         )
         self.writer.write_table(table)

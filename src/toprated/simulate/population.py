@@ -16,13 +16,44 @@ import pyarrow.compute as pc
 from toprated.simulate.chunk import DAY, HOUR, Chunk
 from toprated.simulate.render import booleans, choose, fixed_ids, integers, iso_dates, obj
 
-FIRST_NAMES = ("Ana", "Ben", "Chen", "Dana", "Emeka", "Fatima", "Gabriel", "Hana", "Ivan", "Jia", "Kofi",
-               "Lucia", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma",
-               "Vera", "Wei", "Ximena", "Yusuf", "Zoe")
+FIRST_NAMES = (
+    "Ana",
+    "Ben",
+    "Chen",
+    "Dana",
+    "Emeka",
+    "Fatima",
+    "Gabriel",
+    "Hana",
+    "Ivan",
+    "Jia",
+    "Kofi",
+    "Lucia",
+    "Mateo",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Vera",
+    "Wei",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+)
 LAST_INITIALS = tuple("ABCDEFGHIJKLMNOPRSTVWZ")
-PROFILE_SECTIONS = ('["portfolio"]', '["employment_history"]', '["skills","portfolio"]',
-                    '["education","employment_history"]', '["overview","portfolio","certifications"]',
-                    '["photo"]', '["title","overview","skills","portfolio"]')
+PROFILE_SECTIONS = (
+    '["portfolio"]',
+    '["employment_history"]',
+    '["skills","portfolio"]',
+    '["education","employment_history"]',
+    '["overview","portfolio","certifications"]',
+    '["photo"]',
+    '["title","overview","skills","portfolio"]',
+)
 
 
 @dataclass
@@ -83,8 +114,22 @@ def draw_freelancers(chunk: Chunk) -> Freelancers:
     elance = early & (rng.random(n) < s.elance_share / max(s.early_join_share, 1e-9))
     idle_end = join + (rng.random(n) * (chunk.end - join)).astype(np.int64)
     last_seen = np.where(active, np.maximum(last_work, first_work), idle_end)
-    return Freelancers(gid, fixed_ids("f", (gid, 8)), join, active, first_work, last_work, churned,
-                       n_contracts, quality, great, hourly_rate, category, elance, last_seen)
+    return Freelancers(
+        gid,
+        fixed_ids("f", (gid, 8)),
+        join,
+        active,
+        first_work,
+        last_work,
+        churned,
+        n_contracts,
+        quality,
+        great,
+        hourly_rate,
+        category,
+        elance,
+        last_seen,
+    )
 
 
 def emit_joined(chunk: Chunk, f: Freelancers) -> None:
@@ -93,8 +138,11 @@ def emit_joined(chunk: Chunk, f: Freelancers) -> None:
     names = choose(FIRST_NAMES, rng.integers(0, len(FIRST_NAMES), n))
     initials = choose(LAST_INITIALS, rng.integers(0, len(LAST_INITIALS), n))
     full = pc.binary_join_element_wise(names, " ", initials, ".", "")
-    data = obj(("freelancer_id", f.ids, "s"), ("name", full, "s", rng.random(n) < 0.9),
-               ("migrated_from", "elance", "s", f.elance))
+    data = obj(
+        ("freelancer_id", f.ids, "s"),
+        ("name", full, "s", rng.random(n) < 0.9),
+        ("migrated_from", "elance", "s", f.elance),
+    )
     chunk.events.add("freelancer.joined", f.join, data)
 
 
@@ -118,9 +166,12 @@ def emit_profiles(chunk: Chunk, f: Freelancers) -> None:
     value = value.astype(np.int64)
     has_photo = np.where(last, photo[owner], photo[owner] & (ordinal > 0))
     missing = rng.integers(0, len(PROFILE_SECTIONS), len(owner))
-    data = obj(("freelancer_id", f.ids.take(pa.array(owner)), "s"), ("completeness", integers(value), "r"),
-               ("has_photo", booleans(has_photo), "r"),
-               ("missing", choose(PROFILE_SECTIONS, missing), "r", (value < 100) & (rng.random(len(owner)) < 0.7)))
+    data = obj(
+        ("freelancer_id", f.ids.take(pa.array(owner)), "s"),
+        ("completeness", integers(value), "r"),
+        ("has_photo", booleans(has_photo), "r"),
+        ("missing", choose(PROFILE_SECTIONS, missing), "r", (value < 100) & (rng.random(len(owner)) < 0.7)),
+    )
     chunk.events.add("freelancer.profile_updated", times, data)
 
 
@@ -149,9 +200,12 @@ def emit_availability(chunk: Chunk, f: Freelancers) -> None:
     return_on = np.where(last & future_return[owner], np.maximum(ahead, soon), np.where(last, stale, soon))
     return_on = np.maximum(return_on, times)
     hours = choose(("10", "20", "30", "40"), rng.integers(0, 4, m))
-    data = obj(("freelancer_id", f.ids.take(pa.array(owner)), "s"), ("available", booleans(available), "r"),
-               ("hours_per_week", hours, "r", available & (rng.random(m) < 0.8)),
-               ("return_on", iso_dates(return_on), "s", ~available))
+    data = obj(
+        ("freelancer_id", f.ids.take(pa.array(owner)), "s"),
+        ("available", booleans(available), "r"),
+        ("hours_per_week", hours, "r", available & (rng.random(m) < 0.8)),
+        ("return_on", iso_dates(return_on), "s", ~available),
+    )
     date_only = rng.random(m) < 0.5
     times = times + np.where(date_only, 0, rng.integers(0, DAY, m))
     # A non-date event lies later in its day; keep each freelancer's events strictly increasing.

@@ -126,17 +126,19 @@ class Store:
             url = self.engine.url
             options = {k: v for k, v in url.query.items() if isinstance(v, str)}
             backend = ibis.postgres.connect(
-                host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-                database=url.database, **options,
+                host=url.host,
+                port=url.port or 5432,
+                user=url.username,
+                password=url.password,
+                database=url.database,
+                **options,
             )
         else:
             raise UserError(f"no Ibis backend for {self.dialect}")
         self._backends.append(backend)
         return backend
 
-    def import_records(
-        self, records: Iterable[Record], progress: Callable[[int], None] | None = None
-    ) -> ImportReport:
+    def import_records(self, records: Iterable[Record], progress: Callable[[int], None] | None = None) -> ImportReport:
         """Validate and store a batch of records; `progress(n)` is told of every n records read.
 
         Same id and content: a duplicate, ignored; same id, other content: rejected as a conflict.

@@ -48,13 +48,23 @@ def _freelancer(e: Event, d: m.FreelancerJoined) -> Row:
 
 def _profile(e: Event, d: m.FreelancerProfileUpdated) -> Row:
     missing = None if d.missing is None else json.dumps(d.missing)
-    return {**_when(e), "freelancer_id": d.freelancer_id, "completeness": d.completeness,
-            "has_photo": d.has_photo, "missing": missing}
+    return {
+        **_when(e),
+        "freelancer_id": d.freelancer_id,
+        "completeness": d.completeness,
+        "has_photo": d.has_photo,
+        "missing": missing,
+    }
 
 
 def _availability(e: Event, d: m.FreelancerAvailabilityUpdated) -> Row:
-    return {**_when(e), "freelancer_id": d.freelancer_id, "available": d.available,
-            "hours_per_week": d.hours_per_week, "return_on": d.return_on}
+    return {
+        **_when(e),
+        "freelancer_id": d.freelancer_id,
+        "available": d.available,
+        "hours_per_week": d.hours_per_week,
+        "return_on": d.return_on,
+    }
 
 
 def _activity(e: Event, d: m.FreelancerActivity) -> Row:
@@ -70,13 +80,23 @@ def _agency(e: Event, d: m.AgencyCreated) -> Row:
 
 
 def _agency_profile(e: Event, d: m.AgencyProfileUpdated) -> Row:
-    return {**_when(e), "agency_id": d.agency_id, "has_logo": d.has_logo, "has_overview": d.has_overview,
-            "has_services": d.has_services, "completeness": d.completeness}
+    return {
+        **_when(e),
+        "agency_id": d.agency_id,
+        "has_logo": d.has_logo,
+        "has_overview": d.has_overview,
+        "has_services": d.has_services,
+        "completeness": d.completeness,
+    }
 
 
 def _membership(e: Event, d: m.AgencyMembership) -> Row:
-    return {**_when(e), "agency_id": d.agency_id, "freelancer_id": d.freelancer_id,
-            "joined": e.type == "agency.member_joined"}
+    return {
+        **_when(e),
+        "agency_id": d.agency_id,
+        "freelancer_id": d.freelancer_id,
+        "joined": e.type == "agency.member_joined",
+    }
 
 
 def _client_flag(e: Event, d: m.ClientFlagged) -> Row:
@@ -84,8 +104,16 @@ def _client_flag(e: Event, d: m.ClientFlagged) -> Row:
 
 
 def _contract(e: Event, d: m.ContractStarted) -> Row:
-    return {**_when(e), "contract_id": d.contract_id, "freelancer_id": d.freelancer_id, "client_id": d.client_id,
-            "agency_id": d.agency_id, "kind": d.kind, "category": d.category, "budget": d.budget}
+    return {
+        **_when(e),
+        "contract_id": d.contract_id,
+        "freelancer_id": d.freelancer_id,
+        "client_id": d.client_id,
+        "agency_id": d.agency_id,
+        "kind": d.kind,
+        "category": d.category,
+        "budget": d.budget,
+    }
 
 
 def _payment(e: Event, d: m.PaymentMade) -> Row:
@@ -97,8 +125,7 @@ def _contract_end(e: Event, d: m.ContractEnded) -> Row:
 
 
 def _feedback(e: Event, d: m.FeedbackGiven) -> Row:
-    return {**_when(e), "contract_id": d.contract_id, "public_score": d.public_score,
-            "private_score": d.private_score}
+    return {**_when(e), "contract_id": d.contract_id, "public_score": d.public_score, "private_score": d.private_score}
 
 
 def _dispute(e: Event, d: m.DisputeOpened) -> Row:
@@ -122,8 +149,14 @@ def _violation(e: Event, d: m.TosViolation) -> Row:
 
 
 def _badge(e: Event, d: m.BadgeGranted) -> Row:
-    return {**_when(e), "entity_id": d.entity_id, "badge": d.badge, "granted": e.type == "badge.granted",
-            "actor": d.by, "reason": d.reason}
+    return {
+        **_when(e),
+        "entity_id": d.entity_id,
+        "badge": d.badge,
+        "granted": e.type == "badge.granted",
+        "actor": d.by,
+        "reason": d.reason,
+    }
 
 
 def _removal(e: Event, d: m.FeedbackRemovalRequested) -> Row:

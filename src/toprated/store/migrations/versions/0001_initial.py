@@ -205,10 +205,27 @@ def upgrade() -> None:
 
 
 TABLES = (
-    "removal_requests", "manual_badges", "violations", "hold_lifts", "holds", "dispute_resolutions",
-    "disputes", "feedback", "payments", "contract_ends", "contracts", "client_flags", "memberships",
-    "agency_profiles", "readiness_tests", "activities", "availability", "profiles", "agencies",
-    "freelancers", "events",
+    "removal_requests",
+    "manual_badges",
+    "violations",
+    "hold_lifts",
+    "holds",
+    "dispute_resolutions",
+    "disputes",
+    "feedback",
+    "payments",
+    "contract_ends",
+    "contracts",
+    "client_flags",
+    "memberships",
+    "agency_profiles",
+    "readiness_tests",
+    "activities",
+    "availability",
+    "profiles",
+    "agencies",
+    "freelancers",
+    "events",
 )
 
 
