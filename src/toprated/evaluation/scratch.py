@@ -26,7 +26,7 @@ class Scratch:
     def __init__(self, con: ibis.BaseBackend) -> None:
         self.con = con
         self.names: list[str] = []
-        self.cached: list[ir.Table] = []
+        self.views: list[str] = []  # Spark
 
     @staticmethod
     def _name() -> str:
@@ -34,21 +34,27 @@ class Scratch:
 
     def keep(self, obj: ir.Table | pa.Table) -> ir.Table:
         if self.con.name == "pyspark":
-            # Spark has no temporary tables through ibis: persist the DataFrame instead (same effect:
-            # computed once, read many times), released on close.
-            expr = obj if isinstance(obj, ir.Table) else self.con.create_view(self._name(), ibis.memtable(obj))
-            cached = expr.cache()
-            self.cached.append(cached)
-            return cached
+            return self._keep_on_spark(obj)
         name = self._name()
         self.con.create_table(name, obj, temp=True)
         self.names.append(name)
         return self.con.table(name)
 
+    def _keep_on_spark(self, obj: ir.Table | pa.Table) -> ir.Table:
+        """Spark has no temporary tables through ibis, and a lazily cached step would leave one huge
+        plan for the end (slow to optimise): compute each step now, cut its lineage with a local
+        checkpoint, and register it as a temporary view."""
+        name = self._name()
+        self.con.create_view(name, obj if isinstance(obj, ir.Table) else ibis.memtable(obj))
+        session = self.con._session
+        session.table(name).localCheckpoint(eager=True).createOrReplaceTempView(name)
+        self.views.append(name)
+        return self.con.table(name)
+
     def close(self) -> None:
-        while self.cached:
+        while self.views:
             with contextlib.suppress(Exception):
-                self.cached.pop().release()
+                self.con._session.catalog.dropTempView(self.views.pop())
         while self.names:
             name = self.names.pop()
             # A temp table also vanishes with the session, so a failed drop is harmless.
