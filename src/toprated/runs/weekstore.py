@@ -113,7 +113,8 @@ class ParquetWeekStore:
         files = self._files(name)
         if not files:
             return None
-        return self.con.read_parquet([str(f) for f in files], table_name=f"stored_{name}")
+        # one glob, not a list: ibis' PySpark backend passes a list to Spark as its string form
+        return self.con.read_parquet(str(self.root / name / "*" / "*.parquet"), table_name=f"stored_{name}")
 
     def write(self, week: date, programme: str, tables: dict[str, ir.Table]) -> None:
         staging = self.root / f".staging-{week.isoformat()}-{os.getpid()}"
