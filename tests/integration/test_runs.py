@@ -31,8 +31,8 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert not load_events_into(store, [out / "events.jsonl"], Console(quiet=True)).rejected
         reports = backfill(store.ibis(), load_programme(), FIRST, LAST)
     assert [r.week for r in reports] == [FIRST + timedelta(weeks=i) for i in range(17)]
-    # the 16th week on has its 15 earlier weekly points stored
-    assert [r.stored_points for r in reports] == [False] * 15 + [True] * 2
+    # the first week evaluates its 16 weekly points and stores them; every later week reads them
+    assert [r.stored_points for r in reports] == [False] + [True] * 16
     return path
 
 

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import ibis
+import ibis.expr.types as ir
 
 from toprated.evaluation.engine import evaluate, weekly_points
 from toprated.evaluation.removals import Decision, decide_removals
 from toprated.evaluation.scratch import Scratch
 from toprated.evaluation.service import _status_at
-from toprated.metrics.asof import ones
+from toprated.metrics.asof import ones, union_all
 from toprated.metrics.calendar import arrow_table
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
@@ -67,6 +68,16 @@ def _stored_decisions(ws: WeekStore, programme: str, before: date) -> tuple[dict
     return known, weeks[-1]
 
 
+def prior_points(ws: WeekStore, programme: str, days: list[date]) -> ir.Table | None:
+    """Stored weekly points for `days`, one row per entity and day."""
+    t = ws.table(snap.POINTS)
+    if t is None:
+        return None
+    t = t.filter((t.programme == programme) & t.week.isin(days))
+    g = t.group_by(["entity_id", "entity_kind", "week"]).aggregate(ok=ones(t.point_ok).max())
+    return g.select("entity_id", "entity_kind", point=g.week, point_ok=g.ok == 1)
+
+
 def run_week(
     con: ibis.BaseBackend,
     p: Programme,
@@ -84,21 +95,17 @@ def run_week(
     ws = ws or SqlWeekStore(con)
     src = Sources.from_backend(con)
     stored = ws.weeks(p.name)
-    earlier = weekly_points(p, week)[1:]
-    use_stored = bool(earlier) and all(w in stored for w in earlier)
+    points = weekly_points(p, week)
+    earlier = points[1:]
+    use_stored = bool(earlier) and set(earlier) <= ws.point_days(p.name)
     known, known_until = _stored_decisions(ws, p.name, week)
     deciding = Sources.from_backend(decide_on) if decide_on is not None else src
     decisions = decide_removals(deciding, p, week, _status_at(p), known, known_until)
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
     with Scratch(con) as scratch:
-        prior = None
+        prior = prior_points(ws, p.name, earlier) if use_stored else None
         snapshots = ws.table(snap.SNAPSHOTS)
-        if use_stored and snapshots is not None:
-            s = snapshots
-            prior = s.filter((s.programme == p.name) & s.week.isin(earlier)).select(
-                "entity_id", "entity_kind", point=s.week, point_ok=s.point_ok
-            )
         ev = evaluate(src, p, week, scratch, removals, prior)
         rows = scratch.keep(snap.snapshot_rows(ev.freelancers, ev.agencies, week, p.name, p.jss.windows_months))
         tables = {snap.SNAPSHOTS: rows}
@@ -136,8 +143,15 @@ def run_week(
             "stored_points": "boolean",
             "entities": "int64",
         }
+        # the weekly points evaluated here: all 16 when none were stored, else this week's
+        point_days = [week] if use_stored else points
+        pts = [
+            d.filter(d.at.isin(point_days)).select("entity_id", "entity_kind", "point_ok", week=d.at)
+            for d in (ev.days.freelancers, ev.days.agencies)
+        ]
+        tables[snap.POINTS] = scratch.keep(union_all(*pts).mutate(programme=tag["programme"]))
         tables[snap.RUNS] = scratch.keep(arrow_table(run, run_schema))
-        ws.write(week, p.name, tables)
+        ws.write(week, p.name, tables, {snap.POINTS: point_days})
     return WeekReport(week, int(totals["n"]), held, gained, lost, use_stored, time.perf_counter() - started)
 
 

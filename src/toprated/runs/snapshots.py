@@ -22,8 +22,12 @@ SNAPSHOTS = "snapshots"
 TRANSITIONS = "badge_transitions"
 DECISIONS = "removal_decisions"
 RUNS = "weekly_runs"
-#: Every table a weekly run writes, in the order it writes them.
-RUN_TABLES = (SNAPSHOTS, TRANSITIONS, DECISIONS, RUNS)
+#: Each entity's weekly-point flag (JSS ≥ 90 or Rising Talent, §10 "Weekly points") per day: what
+#: the 13-of-16 rule of later weeks reads. A run that evaluates all 16 points stores all of them,
+#: so a backfill from scratch evaluates 16 days once and one day per week after that.
+POINTS = "weekly_points"
+#: Every table a weekly run writes, in the order it writes them (runs last: it marks the week done).
+RUN_TABLES = (SNAPSHOTS, TRANSITIONS, DECISIONS, POINTS, RUNS)
 
 BASE = ["entity_id", "entity_kind", "jss", "eligible_weeks", "point_ok", "agency_badge"]
 

@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 import pyarrow.parquet as pq
 
 from toprated.errors import UserError
-from toprated.runs.snapshots import RUN_TABLES, RUNS
+from toprated.runs.snapshots import POINTS, RUN_TABLES, RUNS
 
 
 class WeekStore(Protocol):
@@ -28,8 +28,17 @@ class WeekStore(Protocol):
     def table(self, name: str) -> ir.Table | None:
         """A stored table, readable in the evaluation's backend, or None before the first run."""
 
-    def write(self, week: date, programme: str, tables: dict[str, ir.Table]) -> None:
-        """Replace the rows of `week` and `programme` in each table, all or nothing."""
+    def point_days(self, programme: str) -> set[date]:
+        """The days whose weekly points are stored."""
+
+    def write(self, week: date, programme: str, tables: dict[str, ir.Table], days: dict[str, list[date]]) -> None:
+        """Replace the rows of `programme` in each table for its `days` (default: `week`), all or nothing."""
+
+
+def _days_of(t: ir.Table | None, programme: str) -> set[date]:
+    if t is None:
+        return set()
+    return set(t.filter(t.programme == programme).select("week").distinct().week.to_pyarrow().to_pylist())
 
 
 def _table_exists(con: ibis.BaseBackend, name: str) -> bool:
@@ -58,6 +67,9 @@ class SqlWeekStore:
         r = self.table(RUNS)
         return set() if r is None else set(r.filter(r.programme == programme).week.to_pyarrow().to_pylist())
 
+    def point_days(self, programme: str) -> set[date]:
+        return _days_of(self.table(POINTS), programme)
+
     def _ensure(self, name: str, schema: ibis.Schema) -> None:
         have = self.table(name)
         if have is None:
@@ -68,14 +80,15 @@ class SqlWeekStore:
                 "drop it (it is a cache of the event log) and run the backfill again"
             )
 
-    def write(self, week: date, programme: str, tables: dict[str, ir.Table]) -> None:
+    def write(self, week: date, programme: str, tables: dict[str, ir.Table], days: dict[str, list[date]]) -> None:
         for name, t in tables.items():
             self._ensure(name, t.schema())
-        where = f"week = DATE '{week.isoformat()}' AND programme = '{programme.replace(chr(39), chr(39) * 2)}'"
+        prog = programme.replace("'", "''")
         with self.transaction() as execute:
             for name, t in tables.items():
                 cols = ", ".join(_quote(c) for c in t.columns)
-                execute(f"DELETE FROM {_quote(name)} WHERE {where}")
+                listed = ", ".join(f"DATE '{d.isoformat()}'" for d in days.get(name, [week]))
+                execute(f"DELETE FROM {_quote(name)} WHERE programme = '{prog}' AND week IN ({listed})")
                 execute(f"INSERT INTO {_quote(name)} ({cols}) SELECT {cols} FROM {_quote(t.get_name())}")
 
     @contextlib.contextmanager
@@ -116,7 +129,12 @@ class ParquetWeekStore:
         # one glob, not a list: ibis' PySpark backend passes a list to Spark as its string form
         return self.con.read_parquet(str(self.root / name / "*" / "*.parquet"), table_name=f"stored_{name}")
 
-    def write(self, week: date, programme: str, tables: dict[str, ir.Table]) -> None:
+    def point_days(self, programme: str) -> set[date]:
+        return _days_of(self.table(POINTS), programme)
+
+    def write(self, week: date, programme: str, tables: dict[str, ir.Table], days: dict[str, list[date]]) -> None:
+        # One file per table and run: points a run stores for earlier days sit in its own file, and
+        # readers take one row per entity and day (see `toprated.runs.service.prior_points`).
         staging = self.root / f".staging-{week.isoformat()}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staged = []
