@@ -64,3 +64,20 @@ def store_url(request: pytest.FixtureRequest) -> str:
     """A fresh store location, once on DuckDB and once on PostgreSQL."""
     name = "duckdb_url" if request.param == "duckdb" else "pg_url"
     return request.getfixturevalue(name)
+
+
+@pytest.fixture(scope="module")
+def pg_module_url(pg_available: None) -> Iterator[str]:
+    """Like `pg_url`, for a whole test module (a marketplace imported once, evaluated by several tests)."""
+    import psycopg
+
+    schema = f"m_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        info = conn.info
+        host, port, dbname, user = info.host, info.port, info.dbname, info.user
+    try:
+        yield f"postgresql://{user}@{host}:{port}/{dbname}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

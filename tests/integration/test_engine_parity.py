@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +16,6 @@ from toprated.store import open_store
 from toprated.store.commands import load_events_into
 
 AS_OF = date(2026, 11, 23)
-PG_CONNINFO = os.environ.get("TOPRATED_TEST_PG", "host=127.0.0.1 port=5432 dbname=test user=root")
 
 
 @pytest.fixture(scope="module")
@@ -27,25 +23,6 @@ def marketplace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("market")
     generate(2000, 11, out, as_of=AS_OF)
     return out / "events.jsonl"
-
-
-@pytest.fixture(scope="module")
-def pg_schema_url() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    schema = f"parity_{uuid.uuid4().hex[:10]}"
-    try:
-        conn = psycopg.connect(PG_CONNINFO, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_CONNINFO!r}: {exc}")
-    with conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        info = conn.info
-        url = f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}?options=-csearch_path%3D{schema}"
-    try:
-        yield url
-    finally:
-        with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _evaluate(url: str, events: Path) -> dict:
@@ -62,10 +39,10 @@ def _evaluate(url: str, events: Path) -> dict:
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_duckdb_and_postgres_agree_on_a_simulated_marketplace(
-    marketplace: Path, pg_schema_url: str, tmp_path: Path
+    marketplace: Path, pg_module_url: str, tmp_path: Path
 ) -> None:
     on_duckdb = _evaluate(str(tmp_path / "parity.duckdb"), marketplace)
-    on_postgres = _evaluate(pg_schema_url, marketplace)
+    on_postgres = _evaluate(pg_module_url, marketplace)
     # The marketplace must exercise the rules, or agreement proves little.
     ents = on_duckdb["entities"]
     assert len(ents) > 2000

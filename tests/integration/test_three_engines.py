@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,6 @@ from toprated.store.commands import load_events_into
 from toprated.store.export import export_parquet
 
 WEEK = date(2026, 11, 23)
-PG_CONNINFO = os.environ.get("TOPRATED_TEST_PG", "host=127.0.0.1 port=5432 dbname=test user=root")
 
 
 @pytest.fixture(scope="module")
@@ -71,31 +68,12 @@ def test_duckdb_snapshot_exercises_the_rules(duckdb_run: tuple[Path, list[dict[s
     assert any(r["agency_badge"] for r in rows)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    schema = f"three_{uuid.uuid4().hex[:10]}"
-    try:
-        conn = psycopg.connect(PG_CONNINFO, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_CONNINFO!r}: {exc}")
-    with conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        info = conn.info
-        url = f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}?options=-csearch_path%3D{schema}"
-    try:
-        yield url
-    finally:
-        with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_postgres_snapshot_equals_duckdb(
-    events: Path, duckdb_run: tuple[Path, list[dict[str, Any]]], pg_url: str
+    events: Path, duckdb_run: tuple[Path, list[dict[str, Any]]], pg_module_url: str
 ) -> None:
-    with open_store(pg_url) as store:
+    with open_store(pg_module_url) as store:
         assert not load_events_into(store, [events], Console(quiet=True)).rejected
         con = store.ibis()
         run_week(con, load_programme(), WEEK)
