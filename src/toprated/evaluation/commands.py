@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -47,8 +48,6 @@ def store_for(events: list[Path] | None, db: str | None, log: Console) -> Iterat
             yield s, rejected
         return
     if db is None:
-        import os
-
         from toprated.store.url import DEFAULT_FILE, ENV_VAR
 
         if not os.environ.get(ENV_VAR) and not Path(DEFAULT_FILE).exists():
