@@ -42,13 +42,13 @@ def floor(db: Path) -> float:
 
     con = duckdb.connect(str(db), read_only=True)
     t = time.perf_counter()
-    con.execute(
+    con.sql(
         "SELECT contract_id, sum(CASE WHEN refund THEN -amount ELSE amount END), count(*), min(day), max(day)"
         " FROM payments GROUP BY contract_id"
-    ).fetch_arrow_table()
-    con.execute(
+    ).to_arrow_table()
+    con.sql(
         "SELECT freelancer_id, count(*), min(day), count(DISTINCT client_id) FROM contracts GROUP BY freelancer_id"
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     dt = time.perf_counter() - t
     con.close()
     return dt
