@@ -167,8 +167,15 @@ def decide_removals(
 
     while len(decided) < len(requests):
         undecided = [r for r in requests if r.event_id not in decided]
-        # Speculatively, the state every undecided request sees if nothing more is granted before it.
-        with_ = status_at(src, granted, sorted({r.day for r in undecided}), sorted({entity_of(r) for r in undecided}))
+        # Speculatively, the state every undecided request sees if nothing more is granted before it,
+        # evaluated only for the requests that pass the checks needing no evaluation (the grants,
+        # and so those checks, do not change before the walk below ends).
+        asking = [r for r in undecided if _precheck(r, entity_of(r), granted, last_granted, ended, p) is None]
+        with_ = (
+            status_at(src, granted, sorted({r.day for r in asking}), sorted({entity_of(r) for r in asking}))
+            if asking
+            else {}
+        )
         dirty: set[str] = set()  # entities whose state a decision still pending in this round may change
         pending: list[_Request] = []
         for r in undecided:
