@@ -36,12 +36,11 @@ def pg_available() -> None:
         pytest.skip(problem)
 
 
-@pytest.fixture
-def pg_url(pg_available: None) -> Iterator[str]:
-    """A postgresql:// URL whose search_path is a fresh, empty schema of its own."""
+def _fresh_schema(prefix: str) -> Iterator[str]:
+    """A postgresql:// URL whose search_path is a new empty schema, dropped when the caller is done."""
     import psycopg
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
         info = conn.info
@@ -51,6 +50,12 @@ def pg_url(pg_available: None) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_url(pg_available: None) -> Iterator[str]:
+    """A postgresql:// URL whose search_path is a fresh, empty schema of its own."""
+    yield from _fresh_schema("t")
 
 
 @pytest.fixture
@@ -69,15 +74,4 @@ def store_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def pg_module_url(pg_available: None) -> Iterator[str]:
     """Like `pg_url`, for a whole test module (a marketplace imported once, evaluated by several tests)."""
-    import psycopg
-
-    schema = f"m_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-        info = conn.info
-        host, port, dbname, user = info.host, info.port, info.dbname, info.user
-    try:
-        yield f"postgresql://{user}@{host}:{port}/{dbname}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_CONNINFO, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    yield from _fresh_schema("m")
