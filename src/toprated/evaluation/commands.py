@@ -19,7 +19,7 @@ from toprated.errors import RejectedEvents, UserError
 from toprated.evaluation.explain import contract_rows, render
 from toprated.evaluation.report import document, summary_table, to_json
 from toprated.evaluation.service import evaluate_store
-from toprated.programme import Programme, load_programme
+from toprated.programme import load_programme
 
 DB_HELP = "Store: a DuckDB file path or a postgresql:// URL (default: $TOPRATED_DATABASE_URL, else ./toprated.duckdb)"
 EVENTS_HELP = "Event files (.jsonl/.json, .gz, .parquet, .csv) to evaluate; with --db they are imported into it first"
@@ -58,10 +58,6 @@ def store_for(events: list[Path] | None, db: str | None, log: Console) -> Iterat
         yield s, rejected
 
 
-def _programme(path: Path | None) -> Programme:
-    return load_programme(path)
-
-
 def register(app: typer.Typer) -> None:
     @app.command()
     def evaluate(
@@ -79,7 +75,7 @@ def register(app: typer.Typer) -> None:
         fmt = fmt or ("table" if sys.stdout.isatty() else "json")
         if fmt not in ("json", "table"):
             raise UserError(f"--format must be json or table, not {fmt!r}")
-        p = _programme(programme)
+        p = load_programme(programme)
         log = Console(stderr=True)
         with store_for(events, db, log) as (store, rejected):
             result = evaluate_store(store.ibis(), p, day, entity_ids=entity or None)
@@ -106,7 +102,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """One entity: every criterion, the JSS contract by contract, what to do and when it qualifies."""
         day = parse_day(as_of)
-        p = _programme(programme)
+        p = load_programme(programme)
         log = Console(stderr=True)
         with store_for(events, db, log) as (store, rejected):
             result = evaluate_store(store.ibis(), p, day, entity_ids=[entity_id], contracts_of=entity_id)
