@@ -17,8 +17,8 @@ from toprated.metrics.calendar import months_before
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 
-#: (sources, granted removals, days, entities) -> {(entity, day): (holds Top Rated, JSS)}
-StatusAt = Callable[[Sources, list[Removal], list[date], list[str]], dict[tuple[str, date], tuple[bool, int | None]]]
+#: (sources, granted removals, (entity, day) pairs) -> {(entity, day): (holds Top Rated, JSS)}
+StatusAt = Callable[[Sources, list[Removal], set[tuple[str, date]]], dict[tuple[str, date], tuple[bool, int | None]]]
 
 
 @dataclass(frozen=True)
@@ -171,11 +171,7 @@ def decide_removals(
         # evaluated only for the requests that pass the checks needing no evaluation (the grants,
         # and so those checks, do not change before the walk below ends).
         asking = [r for r in undecided if _precheck(r, entity_of(r), granted, last_granted, ended, p) is None]
-        with_ = (
-            status_at(src, granted, sorted({r.day for r in asking}), sorted({entity_of(r) for r in asking}))
-            if asking
-            else {}
-        )
+        with_ = status_at(src, granted, {(entity_of(r), r.day) for r in asking}) if asking else {}
         dirty: set[str] = set()  # entities whose state a decision still pending in this round may change
         pending: list[_Request] = []
         for r in undecided:
@@ -194,7 +190,7 @@ def decide_removals(
         if not pending:
             continue
         trial = [*granted, *((entity_of(r), r.contract_id, r.day) for r in pending)]
-        without = status_at(src, trial, sorted({r.day for r in pending}), sorted({entity_of(r) for r in pending}))
+        without = status_at(src, trial, {(entity_of(r), r.day) for r in pending})
         for r in pending:
             e = entity_of(r)
             jss_with = with_[(e, r.day)][1]

@@ -6,6 +6,7 @@ the typed tables (DuckDB file, PostgreSQL, …).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,20 +40,43 @@ def entity_closure(src: Sources, ids: Iterable[str], agency_badges: bool = True)
     return sorted(set(ids) | agencies | members | owners)
 
 
+#: Requests whose days share a weekday and lie within this many weeks are evaluated together: their
+#: weekly points overlap, so the calendar stays short (at most 2 × 16 − 1 days for 16 weeks).
+STATUS_BLOCK_WEEKS = 16
+
+
+def status_groups(pairs: set[tuple[str, date]], block_weeks: int = STATUS_BLOCK_WEEKS) -> list[set[tuple[str, date]]]:
+    """Split (entity, day) pairs into groups evaluated on one calendar each.
+
+    One calendar for all pairs would evaluate every entity on every day and on each day's 16 weekly
+    points: entities × days. Grouping by weekday and block of weeks evaluates each entity only near
+    its own days, at the cost of one evaluation per group.
+    """
+    groups: dict[tuple[int, int], set[tuple[str, date]]] = defaultdict(set)
+    for entity, day in pairs:
+        n = day.toordinal()
+        groups[(n % 7, n // (7 * block_weeks))].add((entity, day))
+    return [groups[k] for k in sorted(groups)]
+
+
 def _status_at(p: Programme):
     """Top Rated and JSS of some entities on some days (for feedback-removal decisions)."""
 
     def status(
-        src: Sources, removals: list[Removal], days: list[date], entities: list[str]
+        src: Sources, removals: list[Removal], pairs: set[tuple[str, date]]
     ) -> dict[tuple[str, date], tuple[bool, Any]]:
-        scope = restrict(src, entity_closure(src, entities, agency_badges=False))
         out: dict[tuple[str, date], tuple[bool, Any]] = {}
-        with Scratch(src.backend) as scratch:
-            fr, ag, _ = evaluate_days(scope, p, days, scratch, removals)
-            for t in (fr, ag):
-                rows = t.filter(t.entity_id.isin(entities)).select("entity_id", "at", "top_rated_held", "jss")
-                for row in rows.to_pyarrow().to_pylist():
-                    out[(row["entity_id"], row["at"])] = (bool(row["top_rated_held"]), row["jss"])
+        for group in status_groups(pairs):
+            entities = sorted({e for e, _ in group})
+            scope = restrict(src, entity_closure(src, entities, agency_badges=False))
+            with Scratch(src.backend) as scratch:
+                fr, ag, _ = evaluate_days(scope, p, sorted({d for _, d in group}), scratch, removals)
+                for t in (fr, ag):
+                    rows = t.filter(t.entity_id.isin(entities)).select("entity_id", "at", "top_rated_held", "jss")
+                    for row in rows.to_pyarrow().to_pylist():
+                        key = (row["entity_id"], row["at"])
+                        if key in group:
+                            out[key] = (bool(row["top_rated_held"]), row["jss"])
         return out
 
     return status
