@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from toprated.errors import UserError
 
-__all__ = ["Record", "count_records", "file_format", "read_records"]
+__all__ = ["Record", "count_records", "file_format", "jsonl_record", "read_records", "row_record"]
 
 _JSONL_SUFFIXES = {".jsonl", ".json", ".ndjson"}
 
@@ -99,13 +99,20 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
                 yield Record(name, number + 1, error=f"unreadable from here on: {exc}")
                 return
             number += 1
-            if not line.strip():
-                continue
-            try:
-                raw, error = _as_event_object(json.loads(line))
-            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                raw, error = None, f"invalid JSON: {exc}"
-            yield Record(name, number, raw, error)
+            record = jsonl_record(name, number, line)
+            if record is not None:
+                yield record
+
+
+def jsonl_record(name: str, number: int, line: bytes) -> Record | None:
+    """The record of one line of a JSON Lines file (with its `\\n`), or None for a blank line."""
+    if not line.strip():
+        return None
+    try:
+        raw, error = _as_event_object(json.loads(line))
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raw, error = None, f"invalid JSON: {exc}"
+    return Record(name, number, raw, error)
 
 
 def _row_to_raw(row: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
@@ -128,8 +135,13 @@ def _read_parquet(path: Path) -> Iterator[Record]:
     for batch in pq.ParquetFile(path).iter_batches(batch_size=65536):
         for row in batch.to_pylist():
             number += 1
-            raw, error = _row_to_raw(row)
-            yield Record(name, number, raw, error)
+            yield row_record(name, number, row)
+
+
+def row_record(name: str, number: int, row: dict[str, Any]) -> Record:
+    """The record of one Parquet row (`to_pylist()` of its batch): empty cells dropped, `data` parsed."""
+    raw, error = _row_to_raw(row)
+    return Record(name, number, raw, error)
 
 
 def _read_csv(path: Path) -> Iterator[Record]:

@@ -8,18 +8,19 @@ already holds about a batch is one join per table against a temporary table of t
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from pyarrow import csv
 
 from toprated.store import schema
 from toprated.store.plan import Known
 
-__all__ = ["fetch_known", "insert_rows", "next_seq"]
+__all__ = ["copy_batches", "fetch_known", "insert_rows", "load_knowledge", "next_seq"]
 
 _KEYS = "_toprated_keys"
 
@@ -149,3 +150,52 @@ def fetch_known(conn: sa.Connection, keys: Iterable[str]) -> Known:
 def next_seq(conn: sa.Connection) -> int:
     """The arrival number of the next event (DESIGN.md: `seq` is for audit only)."""
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(schema.events.c.seq), 0))).scalar_one()) + 1
+
+
+def copy_batches(conn: sa.Connection, table: sa.Table, batches: Iterable[pa.RecordBatch]) -> None:
+    """PostgreSQL: one COPY of Arrow record batches (columns in the order of `table`'s) into `table`."""
+    names = ", ".join(f'"{c.name}"' for c in table.columns)
+    sql = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)'
+    options = csv.WriteOptions(include_header=False, quoting_style="needed")
+    with _driver(conn).cursor() as cur, cur.copy(sql) as copy:
+        for batch in batches:
+            if batch.num_rows:
+                buffer = io.BytesIO()
+                csv.write_csv(batch, buffer, options)
+                copy.write(buffer.getbuffer())
+
+
+def load_knowledge(
+    conn: sa.Connection, duck: Any, prefix: str, relations: Mapping[str, tuple[str, str]], keys: pa.Table
+) -> None:
+    """What a PostgreSQL store holds about `keys` (column `k`), as DuckDB temp tables of `duck`.
+
+    `{prefix}k_events` (id, digest) and, for each `relations` name -> (table, key column), a table
+    `{prefix}name` (key, event_id): the same look-ups as `fetch_known`, kept as tables.
+    """
+    found: dict[str, list[tuple[str, str]]] = {"k_events": []} | {rel: [] for rel in relations}
+    if conn.execute(sa.select(schema.events.c.id).limit(1)).all():
+        unique = pa.table({"k": pc.unique(keys.column("k").combine_chunks()).cast(pa.string())})
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_KEYS} (k TEXT PRIMARY KEY) ON COMMIT DROP")
+        _copy(conn, f"COPY {_KEYS} (k) FROM STDIN (FORMAT csv)", unique)
+        conn.exec_driver_sql(f"ANALYZE {_KEYS}")
+        try:
+            found["k_events"] = conn.exec_driver_sql(
+                f"SELECT t.id, t.digest FROM events t JOIN {_KEYS} k ON t.id = k.k"
+            ).all()
+            for rel, (name, key) in relations.items():
+                sql = f'SELECT t."{key}", t.event_id FROM "{name}" t JOIN {_KEYS} k ON t."{key}" = k.k'
+                found[rel] = conn.exec_driver_sql(sql).all()
+        finally:
+            conn.exec_driver_sql(f"DROP TABLE {_KEYS}")
+    for rel, rows in found.items():
+        a, b = ("id", "digest") if rel == "k_events" else ("key", "event_id")
+        data = pa.table(
+            {a: pa.array([r[0] for r in rows], pa.string()), b: pa.array([r[1] for r in rows], pa.string())}
+        )
+        view = f"{prefix}{rel}_arrow"
+        duck.register(view, data)
+        try:
+            duck.execute(f"CREATE TEMP TABLE {prefix}{rel} AS SELECT * FROM {view}")
+        finally:
+            duck.unregister(view)

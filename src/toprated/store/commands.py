@@ -6,8 +6,7 @@ spec/events.md: in a file import all valid events are stored and every rejected 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from toprated.errors import RejectedEvents, UserError
-from toprated.events import Record, count_records, file_format, read_records
+from toprated.events import count_records, file_format
 from toprated.store.core import ImportReport, Store, open_store
 
 __all__ = ["check_files", "load_events_into", "print_report", "register"]
@@ -72,11 +71,16 @@ def load_events_into(store: Store, paths: Sequence[str | Path], console: Console
     with progress:
         task = progress.add_task("reading events", total=total)
 
-        def records() -> Iterator[Record]:
-            yield from chain.from_iterable(read_records(p) for p in files)
-            progress.update(task, description="checking and storing")
+        read = 0
 
-        report = store.import_records(records(), progress=lambda n: progress.advance(task, n))
+        def advance(n: int) -> None:
+            nonlocal read
+            progress.advance(task, n)
+            read += n
+            if total is not None and read >= total:
+                progress.update(task, description="checking and storing")
+
+        report = store.import_files(files, progress=advance)
     print_report(report, console)
     return report
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +35,9 @@ from toprated.store.url import redact, resolve_url
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-__all__ = ["ImportReport", "Rejection", "Store", "open_store"]
+__all__ = ["PG_IMPORT_LOCK", "ImportReport", "Rejection", "Store", "open_store", "validate_pairs", "write_items"]
 
-_PG_IMPORT_LOCK = 0x746F7072  # one import at a time per PostgreSQL database ("topr")
+PG_IMPORT_LOCK = 0x746F7072  # one import at a time per PostgreSQL database ("topr")
 _WRITE_CHUNK = 100_000
 _PROGRESS_EVERY = 1_000
 
@@ -148,6 +149,17 @@ class Store:
         with _no_gc():  # millions of small objects: the cyclic GC would cost a third of the time
             return self._import(records, progress)
 
+    def import_files(self, paths: Sequence[str | Path], progress: Callable[[int], None] | None = None) -> ImportReport:
+        """Import event files as `import_records(read_records(p) for p in paths)` would, column-wise.
+
+        The same rules, rows and report, much faster for JSON Lines and Parquet (store/fast.py);
+        `progress(n)` is told of every n records read.
+        """
+        from toprated.store.fast import import_files
+
+        with _no_gc():
+            return import_files(self, paths, progress)
+
     def _import(self, records: Iterable[Record], progress: Callable[[int], None] | None) -> ImportReport:
         items, rejected = _validate_all(records, progress)
         report = ImportReport()
@@ -158,9 +170,10 @@ class Store:
                 keys.update(v for f in KEYS_OF[it.event.type] if (v := getattr(data, f)) is not None)
             with self.engine.begin() as conn:
                 if self.dialect == "postgresql":
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_IMPORT_LOCK})
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_IMPORT_LOCK})
                 plan = plan_import(items, fetch_known(conn, keys))
-                _write(conn, plan.accepted)
+                seq = next_seq(conn)
+                write_items(conn, plan.accepted, range(seq, seq + len(plan.accepted)), _now())
             report.accepted, report.duplicates = len(plan.accepted), plan.duplicates
             rejected += [(it.pos, Rejection(it.file, it.line, it.event.id, reason)) for it, reason in plan.rejected]
         rejected.sort(key=lambda pair: pair[0])
@@ -194,16 +207,7 @@ def _validate_all(
     rejected: list[tuple[int, Rejection]] = []
     pending = 0
     for pos, record in enumerate(records):
-        if record.error is not None:
-            rejected.append((pos, Rejection(record.file, record.line, None, _printable(record.error))))
-        else:
-            try:
-                event = validate(record.raw)  # type: ignore[arg-type]
-            except EventError as exc:
-                reason = _printable(exc.reason)
-                rejected.append((pos, Rejection(record.file, record.line, _raw_id(record.raw), reason)))
-            else:
-                items.append(Item(pos, record.file, record.line, event, content_digest(event)))
+        _validate_one(pos, record, items, rejected)
         pending += 1
         if progress is not None and pending == _PROGRESS_EVERY:
             progress(pending)
@@ -213,23 +217,42 @@ def _validate_all(
     return items, rejected
 
 
-def _chunks(items: list[Item], size: int) -> Iterator[list[Item]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def validate_pairs(pairs: Iterable[tuple[int, Record]]) -> tuple[list[Item], list[tuple[int, Rejection]]]:
+    """Validate records at the given arrival positions: the valid items, and (position, rejection)."""
+    items: list[Item] = []
+    rejected: list[tuple[int, Rejection]] = []
+    for pos, record in pairs:
+        _validate_one(pos, record, items, rejected)
+    return items, rejected
 
 
-def _write(conn: sa.Connection, accepted: list[Item]) -> None:
-    """Raw rows and typed rows of the accepted items, in bulk, on the caller's transaction."""
-    seq = next_seq(conn)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    for chunk in _chunks(accepted, _WRITE_CHUNK):
+def _validate_one(pos: int, record: Record, items: list[Item], rejected: list[tuple[int, Rejection]]) -> None:
+    if record.error is not None:
+        rejected.append((pos, Rejection(record.file, record.line, None, _printable(record.error))))
+        return
+    try:
+        event = validate(record.raw)  # type: ignore[arg-type]
+    except EventError as exc:
+        reason = _printable(exc.reason)
+        rejected.append((pos, Rejection(record.file, record.line, _raw_id(record.raw), reason)))
+    else:
+        items.append(Item(pos, record.file, record.line, event, content_digest(event)))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def write_items(conn: sa.Connection, items: list[Item], seqs: Iterable[int], imported_at: datetime) -> None:
+    """Raw rows (numbered `seqs`) and typed rows of the accepted items, in bulk, on the caller's transaction."""
+    seq_of = iter(seqs)
+    for start in range(0, len(items), _WRITE_CHUNK):
         raw = []
         typed: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for item in chunk:
+        for item in items[start : start + _WRITE_CHUNK]:
             name, row = typed_row(item.event)
             typed[name].append(row)
-            raw.append(raw_row(item.event, seq, item.digest, now, row["ts"]))
-            seq += 1
+            raw.append(raw_row(item.event, next(seq_of), item.digest, imported_at, row["ts"]))
         insert_rows(conn, schema.events, raw)
         for name, rows in typed.items():
             insert_rows(conn, schema.metadata.tables[name], rows)

@@ -1,0 +1,881 @@
+"""Column-wise import of event files: the fast path behind `Store.import_files`, exact by construction.
+
+`Store.import_records` (core.py) validates one event at a time with pydantic and plans in Python; this
+module gets the same result for whole files at DuckDB speed. Every rule stays where it is: a row
+the vectorised checks cannot vouch for, or that interacts with anything unusual, goes through the
+per-event path (`validate`, `plan_import`) and so gets exactly today's outcome and message.
+
+**1. Staging** (no transaction; one SQL statement per chunk). JSON Lines are split into lines with
+numpy (line numbers and blank lines exactly as `read_records`: only `\\n` ends a line) and handed to
+DuckDB as zero-copy Arrow strings; Parquet is read by DuckDB's `read_parquet` after a schema check.
+Each row gets a global position `pos` (its index among all records of the batch, as `enumerate` in
+`import_records` gives it) and lands in one staging table with `ok` and, when ok, the values of its
+typed row, the canonical `data` JSON and its UTC instant. `ok` is a *sufficient* condition for
+`validate()` to accept the event and produce exactly those values:
+
+- the text has no backslash at all (so no JSON escapes: every decoded string is its own JSON text and
+  no lone surrogates or NUL can appear), is valid UTF-8, is valid JSON for DuckDB and has no trailing
+  comma (the one laxity of DuckDB's parser that can reach a value we keep; NaN/Infinity can only sit
+  in a field whose type check then fails), starts with `{` (JSON Lines);
+- the envelope has only the keys id/type/time/source/specversion/data, each once (JSON Lines), with
+  the right JSON types; `id` has an ASCII letter or digit (so `strip()` leaves something) and no NUL;
+  `type` is known; `time` is `YYYY-MM-DD`, `…THH:MM:SSZ` or `…THH:MM:SS±HH:MM` with valid fields
+  (years 1001–9998, so the UTC instant and its ISO text stay four-digit years);
+- `data` is an object whose keys are fields of the type's model, each once, every value of the
+  exact JSON type the strict model takes and in range (`_SPEC` below mirrors models.py; a test keeps
+  them in step): non-empty ids and texts, integers as JSON integers, money as `123.45` strings or
+  positive integers, days as `YYYY-MM-DD`, `missing` as a list of printable-ASCII strings, scores
+  1–5, enums; plus the model validators (exactly one party, a score, expert_vetted for freelancers).
+
+Anything else — a bad line, a wrong type, an unknown field, a float amount, an escaped string, a
+gzip or CSV file — is a *slow* record: read by the same reader code (`jsonl_record`, `row_record`)
+and validated by `validate()`, so its reason is today's. A chunk DuckDB cannot read at all is slow
+as a whole.
+
+**2. Planning.** `plan_import` decides over the valid items of the whole batch; here the valid fast
+rows are split into a *simple* set S, decided in SQL, and the rest, which joins the slow valid items
+in the exact set K that `plan_import` decides as today. A fast row whose id is already stored is
+decided on its own (plan.py's `unique` looks only at the store for it): same digest, a duplicate;
+else the fixed "already stored" conflict. Of the others ("live"), a row is in S when
+
+- its id occurs once among the live rows and the slow valid items (no duplicate or conflict in the
+  batch involves it);
+- if it defines an entity, its (namespace, key) occurs once among them and is not stored (so the
+  once-per-entity rule has nothing to choose), and, for `agency.created`, its agency id is no
+  agency.created's `owner_id` in the batch (see below);
+- every entity it refers to is stored or defined by a row of S (computed in dependency order:
+  freelancers, agencies, contracts, disputes and holds).
+
+Every event of S is accepted by `plan_import` over the whole batch: nothing competes with it and all
+it needs is accepted. K is then planned with `plan_import(K, known')`, where `known'` is the store
+plus S's definitions, as if S were stored. That is the same decision as over the whole batch: K's ids
+and defining keys are disjoint from S's (they occur once), so `unique` and `once` see the same
+groups; a reference from K resolves against the same entities because S's are accepted anyway, and
+each stage only consults entities of earlier stages. The one place where plan.py reads a set before
+that set is complete is the message hint of a rejected agency owner (`'a1' is an agency`, checked
+against stored agencies only); keeping agencies named as an owner out of S keeps that hint exact.
+
+**3. Writing**, in one transaction with the planning (DuckDB: on the store's own connection, so the
+rows go from the staging table to the typed tables by `INSERT … SELECT`; PostgreSQL: staging in a
+private DuckDB, then `COPY`). `seq` follows arrival order over all accepted events, exactly as the
+per-event path numbers them; K's accepted events are written by the per-event writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from toprated.events import DATA_MODELS, Event, Record, content_digest, file_format, read_records
+from toprated.events.readers import jsonl_record, row_record
+from toprated.store import schema
+from toprated.store.bulk import copy_batches, load_knowledge, next_seq
+from toprated.store.core import PG_IMPORT_LOCK, ImportReport, Rejection, Store, validate_pairs, write_items
+from toprated.store.plan import DEFINING, Item, Known, plan_import
+from toprated.store.rows import TYPED_TABLE
+
+__all__ = ["import_files"]
+
+#: JSON Lines are staged this many bytes at a time (whole lines).
+CHUNK_BYTES = 128 << 20
+_PFX = "_toprated_fast"
+_STAGE = f"{_PFX}_stage"
+
+# --- what the vectorised checks accept, per type (mirrors models.py; tests/store check they agree) ---
+
+ID, ID_OPT, TEXT, STR_OPT = "id", "id?", "text", "str?"
+BOOL, BOOL_FALSE, INT, INT_OPT, SCORE_OPT = "bool", "bool=false", "int", "int?", "score?"
+ENUM, MONEY, MONEY_OPT, DAY_OPT, STRLIST_OPT = "enum", "money", "money?", "day?", "strlist?"
+
+_ACTIVITY = ("proposal", "invitation_accepted", "message", "login")
+_BADGES = ("expert_vetted", "rising_talent")
+_PARTY_FIELDS = {"freelancer_id": (ID_OPT,), "agency_id": (ID_OPT,)}
+
+#: type -> data field -> (kind, *arguments): int bounds or enum values
+_SPEC: dict[str, dict[str, tuple[Any, ...]]] = {
+    "freelancer.joined": {"freelancer_id": (ID,), "name": (STR_OPT,), "migrated_from": (STR_OPT,)},
+    "freelancer.profile_updated": {
+        "freelancer_id": (ID,),
+        "completeness": (INT, 0, 100),
+        "has_photo": (BOOL,),
+        "missing": (STRLIST_OPT,),
+    },
+    "freelancer.availability_updated": {
+        "freelancer_id": (ID,),
+        "available": (BOOL,),
+        "hours_per_week": (INT_OPT, 0, 168),
+        "return_on": (DAY_OPT,),
+    },
+    "freelancer.activity": {"freelancer_id": (ID,), "kind": (ENUM, *_ACTIVITY)},
+    "freelancer.readiness_test_passed": {"freelancer_id": (ID,)},
+    "agency.created": {"agency_id": (ID,), "owner_id": (ID,), "name": (STR_OPT,)},
+    "agency.profile_updated": {
+        "agency_id": (ID,),
+        "has_logo": (BOOL,),
+        "has_overview": (BOOL,),
+        "has_services": (BOOL,),
+        "completeness": (INT_OPT, 0, 100),
+    },
+    "agency.member_joined": {"agency_id": (ID,), "freelancer_id": (ID,)},
+    "agency.member_left": {"agency_id": (ID,), "freelancer_id": (ID,)},
+    "client.flagged": {"client_id": (ID,), "reason": (TEXT,)},
+    "contract.started": {
+        "contract_id": (ID,),
+        "freelancer_id": (ID,),
+        "client_id": (ID,),
+        "kind": (ENUM, "hourly", "fixed"),
+        "category": (TEXT,),
+        "agency_id": (ID_OPT,),
+        "budget": (MONEY_OPT,),
+    },
+    "payment.made": {"contract_id": (ID,), "amount": (MONEY,), "refund": (BOOL_FALSE,)},
+    "contract.ended": {"contract_id": (ID,), "reason": (ENUM, "completed", "cancelled", "no_work_delivered")},
+    "feedback.given": {"contract_id": (ID,), "public_score": (SCORE_OPT,), "private_score": (INT_OPT, 0, 10)},
+    "dispute.opened": {"contract_id": (ID,), "dispute_id": (ID,)},
+    "dispute.resolved": {"dispute_id": (ID,), "outcome": (ENUM, "freelancer_won", "freelancer_lost", "settled")},
+    "account.hold_placed": {**_PARTY_FIELDS, "hold_id": (ID,), "reason": (TEXT,)},
+    "account.hold_lifted": {"hold_id": (ID,)},
+    "account.tos_violation": {**_PARTY_FIELDS, "kind": (ENUM, "off_platform_payment", "other")},
+    "badge.granted": {**_PARTY_FIELDS, "badge": (ENUM, *_BADGES), "by": (TEXT,), "reason": (STR_OPT,)},
+    "badge.revoked": {**_PARTY_FIELDS, "badge": (ENUM, *_BADGES), "by": (TEXT,), "reason": (TEXT,)},
+    "feedback.removal_requested": {
+        "contract_id": (ID,),
+        "scope": (ENUM, "jss_only", "jss_and_profile"),
+        "by": (TEXT,),
+    },
+}
+
+_SQL_TYPE = {
+    ID: "VARCHAR",
+    ID_OPT: "VARCHAR",
+    TEXT: "VARCHAR",
+    STR_OPT: "VARCHAR",
+    ENUM: "VARCHAR",
+    BOOL: "BOOLEAN",
+    BOOL_FALSE: "BOOLEAN",
+    INT: "INTEGER",
+    INT_OPT: "INTEGER",
+    SCORE_OPT: "DOUBLE",
+    MONEY: "DECIMAL(18,2)",
+    MONEY_OPT: "DECIMAL(18,2)",
+    DAY_OPT: "DATE",
+    STRLIST_OPT: "VARCHAR",  # as the typed table keeps it: json.dumps of the list
+}
+
+#: every data field of any type -> its column type in the staging table
+FIELDS: dict[str, str] = {}
+for _fields in _SPEC.values():
+    for _name, (_kind, *_) in _fields.items():
+        FIELDS.setdefault(_name, _SQL_TYPE[_kind])
+        assert FIELDS[_name] == _SQL_TYPE[_kind], _name
+
+_KEY_FIELDS = ("freelancer_id", "agency_id", "owner_id", "contract_id", "dispute_id", "hold_id")
+_TIME_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2}))?"
+_MONEY_RE = "[0-9]{1,14}([.][0-9]{1,2})?"
+_STRLIST_RE = '\\[("[ !#-~]*"(,"[ !#-~]*")*)?\\]'
+_ENVELOPE = ("id", "type", "time", "source", "specversion", "data")
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in(values: Sequence[str]) -> str:
+    return "(" + ", ".join(_lit(v) for v in values) + ")"
+
+
+def _field_sql(i: int, name: str, spec: tuple[Any, ...]) -> tuple[str, str, str]:
+    """(ok, typed value, canonical JSON value or NULL) of field `name`, the i-th extracted value `v[i]`."""
+    kind, *args = spec
+    t, s = f"json_type(v[{i}])", f"(v[{i}]->>'$')"
+    absent = f"({t} IS NULL OR {t} = 'NULL')"
+    text = f"({t} = 'VARCHAR')"
+    quoted = "('\"' || {} || '\"')"
+    if kind in (ID, TEXT):
+        return f"({text} AND {s} <> '')", s, quoted.format(s)
+    if kind == ID_OPT:
+        value = f"(CASE WHEN {text} THEN {s} END)"
+        return f"({absent} OR ({text} AND {s} <> ''))", value, quoted.format(value)
+    if kind == STR_OPT:
+        value = f"(CASE WHEN {text} THEN {s} END)"
+        return f"({absent} OR {text})", value, quoted.format(value)
+    if kind == ENUM:
+        return f"({text} AND {s} IN {_in(args)})", s, quoted.format(s)
+    if kind == BOOL:
+        return f"({t} = 'BOOLEAN')", f"({s} = 'true')", s
+    if kind == BOOL_FALSE:
+        value = f"coalesce({s} = 'true', false)"
+        return f"({t} IS NULL OR {t} = 'BOOLEAN')", value, f"(CASE WHEN {value} THEN 'true' ELSE 'false' END)"
+    if kind in (INT, INT_OPT):
+        lo, hi = args
+        check = f"({t} IN ('BIGINT', 'UBIGINT') AND TRY_CAST({s} AS BIGINT) BETWEEN {lo} AND {hi})"
+        value = f"(CASE WHEN {t} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({s} AS INTEGER) END)"
+        ok = check if kind == INT else f"({absent} OR {check})"
+        return ok, value, f"CAST({value} AS VARCHAR)"
+    if kind == SCORE_OPT:
+        number = f"{t} IN ('BIGINT', 'UBIGINT', 'DOUBLE')"
+        value = f"(CASE WHEN {number} THEN TRY_CAST({s} AS DOUBLE) END)"
+        # DuckDB prints a double as Python's repr does (shortest round trip) in this range
+        return f"({absent} OR ({number} AND {value} BETWEEN 1 AND 5))", value, f"CAST({value} AS VARCHAR)"
+    if kind in (MONEY, MONEY_OPT):
+        check = (
+            f"(({text} AND regexp_full_match({s}, {_lit(_MONEY_RE)}) AND TRY_CAST({s} AS DECIMAL(18,2)) > 0)"
+            f" OR ({t} = 'UBIGINT' AND TRY_CAST({s} AS BIGINT) BETWEEN 1 AND 99999999999999))"
+        )
+        value = f"(CASE WHEN {t} IN ('VARCHAR', 'UBIGINT') THEN TRY_CAST({s} AS DECIMAL(18,2)) END)"
+        ok = check if kind == MONEY else f"({absent} OR {check})"
+        return ok, value, quoted.format(f"CAST({value} AS VARCHAR)")
+    if kind == DAY_OPT:
+        check = (
+            f"({text} AND regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+            f" AND NOT starts_with({s}, '0000') AND TRY_CAST({s} AS DATE) IS NOT NULL)"
+        )
+        value = f"(CASE WHEN {text} THEN {s} END)"
+        return f"({absent} OR {check})", f"TRY_CAST({value} AS DATE)", quoted.format(value)
+    if kind == STRLIST_OPT:
+        raw = f"(CASE WHEN {t} = 'ARRAY' THEN CAST(v[{i}] AS VARCHAR) END)"
+        check = f"({t} = 'ARRAY' AND regexp_full_match({raw}, {_lit(_STRLIST_RE)}))"
+        return f"({absent} OR {check})", f"replace({raw}, '\",\"', '\", \"')", raw
+    raise AssertionError(kind)
+
+
+def _type_select(event_type: str) -> str:
+    """The staging rows of one event type from `env`: checks, typed values and canonical data JSON."""
+    spec = _SPEC[event_type]
+    names = list(DATA_MODELS[event_type].model_fields)  # canonical order: the model's
+    paths = "[" + ", ".join(_lit(f"$.{n}") for n in names) + "]"
+    oks, values, parts = [], {}, []
+    for i, name in enumerate(names, 1):
+        ok, value, canonical = _field_sql(i, name, spec[name])
+        oks.append(ok)
+        values[name] = value
+        parts.append(f"('\"{name}\":' || {canonical})")
+    if "freelancer_id" in spec and "agency_id" in spec and spec["agency_id"][0] == ID_OPT:
+        oks.append(f"(({values['freelancer_id']} IS NULL) <> ({values['agency_id']} IS NULL))")
+    if event_type == "feedback.given":
+        oks.append(f"NOT ({values['public_score']} IS NULL AND {values['private_score']} IS NULL)")
+    if event_type.startswith("badge."):
+        oks.append(f"({values['badge']} <> 'expert_vetted' OR {values['freelancer_id']} IS NOT NULL)")
+    keys = f"list_has_all({'[' + ', '.join(_lit(n) for n in names) + ']'}, k) AND len(k) = len(list_distinct(k))"
+    ok = "coalesce(" + " AND ".join([keys, *oks]) + ", false)"
+    data = "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
+    columns = ", ".join(f"{values[n]} AS {_q(n)}" if n in values else f"NULL AS {_q(n)}" for n in FIELDS)
+    return (
+        f"SELECT pos, line, {ok} AS ok, id, type, ts, source, specversion, {data} AS data, {columns} "
+        f"FROM (SELECT *, json_extract(d, {paths}) AS v, json_keys(d) AS k FROM env "
+        f"WHERE ok0 AND type = {_lit(event_type)})"
+    )
+
+
+def _stage_sql(env: str) -> str:
+    """INSERT into the staging table every row of the relation `env` (pos, line, id, type, time, …, d)."""
+    hh, mi, ss = (f"TRY_CAST(substr(time, {a}, 2) AS INTEGER)" for a in (12, 15, 18))
+    oh, om = (f"TRY_CAST(substr(time, {a}, 2) AS INTEGER)" for a in (21, 24))
+    sign = "(CASE WHEN substr(time, 20, 1) = '-' THEN -1 ELSE 1 END)"
+    clock = f"(CASE WHEN length(time) > 10 THEN {hh} * 3600 + {mi} * 60 + {ss} ELSE 0 END)"
+    offset = f"(CASE WHEN length(time) = 25 THEN {sign} * ({oh} * 3600 + {om} * 60) ELSE 0 END)"
+    time_ok = (
+        f"regexp_full_match(time, {_lit(_TIME_RE)})"
+        " AND TRY_CAST(substr(time, 1, 4) AS INTEGER) BETWEEN 1001 AND 9998"
+        " AND TRY_CAST(substr(time, 1, 10) AS DATE) IS NOT NULL"
+        f" AND (length(time) = 10 OR ({hh} <= 23 AND {mi} <= 59 AND {ss} <= 59))"
+        f" AND (length(time) <> 25 OR ({oh} <= 23 AND {om} <= 59))"
+    )
+    ts = f"CAST(TRY_CAST(substr(time, 1, 10) AS DATE) AS TIMESTAMP) + to_seconds({clock} - {offset})"
+    ok0 = (
+        f"coalesce(env_ok AND type IN {_in(list(_SPEC))} AND regexp_matches(id, '[0-9A-Za-z]')"
+        f" AND NOT contains(id, chr(0)) AND NOT contains(coalesce(source, ''), chr(0))"
+        f" AND NOT contains(coalesce(specversion, ''), chr(0)) AND {time_ok}, false)"
+    )
+    selects = [_type_select(t) for t in _SPEC]
+    fields = ", ".join(f"NULL AS {_q(n)}" for n in FIELDS)
+    selects.append(f"SELECT pos, line, false, NULL, NULL, NULL, NULL, NULL, NULL, {fields} FROM env WHERE NOT ok0")
+    body = " UNION ALL ".join(selects)
+    return (
+        f"INSERT INTO {_STAGE} WITH env AS MATERIALIZED "
+        f"(SELECT *, CASE WHEN {ok0} THEN {ts} END AS ts, {ok0} AS ok0 FROM ({env})) {body}"
+    )
+
+
+def _jsonl_env(chunk: str) -> str:
+    paths = "[" + ", ".join(_lit(f"$.{n}") for n in _ENVELOPE) + "]"
+    optional = " AND ".join(f"coalesce(json_type(x[{i}]), 'NULL') IN ('VARCHAR', 'NULL')" for i in (4, 5))
+    env_ok = (
+        f"coalesce(jt = 'OBJECT' AND list_has_all({'[' + ', '.join(_lit(n) for n in _ENVELOPE) + ']'}, k)"
+        " AND len(k) = len(list_distinct(k)) AND json_type(x[1]) = 'VARCHAR' AND json_type(x[2]) = 'VARCHAR'"
+        f" AND json_type(x[3]) = 'VARCHAR' AND {optional} AND json_type(x[6]) = 'OBJECT', false)"
+    )
+    text = lambda i: f"(CASE WHEN json_type(x[{i}]) = 'VARCHAR' THEN x[{i}]->>'$' END)"  # noqa: E731
+    parsed = (
+        f"SELECT pos, line, json_type(j) AS jt, json_keys(j) AS k, json_extract(j, {paths}) AS x FROM "
+        f"(SELECT pos, line, CASE WHEN NOT contains(j, '\\') AND json_valid(j) AND NOT regexp_matches(j, "
+        f"',\\s*[\\]}}]') THEN j END AS j FROM {chunk} WHERE cand)"
+    )
+    return (
+        f"SELECT pos, line, {text(1)} AS id, {text(2)} AS type, {text(3)} AS time, {text(4)} AS source, "
+        f"{text(5)} AS specversion, x[6] AS d, {env_ok} AS env_ok FROM ({parsed})"
+    )
+
+
+def _parquet_env(path: str, first: int, columns: set[str]) -> str:
+    def col(name: str) -> str:
+        return f"NULLIF({_q(name)}, '')" if name in columns else "NULL::VARCHAR"
+
+    data = (
+        "CASE WHEN NOT contains(data, '\\') AND json_valid(data) AND NOT regexp_matches(data, ',\\s*[\\]}]')"
+        " THEN data END"
+    )
+    inner = (
+        f"SELECT file_row_number + {first} AS pos, file_row_number + 1 AS line, {col('id')} AS id, "
+        f"{col('type')} AS type, {col('time')} AS time, {col('source')} AS source, "
+        f"{col('specversion')} AS specversion, {data} AS d FROM read_parquet({_lit(path)}, file_row_number = true)"
+    )
+    return f"SELECT *, coalesce(json_type(d) = 'OBJECT', false) AS env_ok FROM ({inner})"
+
+
+# --- staging ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Staged:
+    """What staging found: file names by first position, the slow records, the number of records."""
+
+    files: list[str] = field(default_factory=list)
+    firsts: list[int] = field(default_factory=list)
+    slow: list[tuple[int, Record]] = field(default_factory=list)
+    records: int = 0
+
+    def file_of(self, pos: int) -> str:
+        return self.files[int(np.searchsorted(self.firsts, pos, side="right")) - 1]
+
+
+class _Stager:
+    def __init__(self, duck: Any, progress: Callable[[int], None] | None) -> None:
+        self.duck = duck
+        self.progress = progress
+        self.out = _Staged()
+        fields = ", ".join(f"{_q(n)} {t}" for n, t in FIELDS.items())
+        duck.execute(
+            f"CREATE TEMP TABLE {_STAGE} (pos BIGINT, line BIGINT, ok BOOLEAN, id VARCHAR, type VARCHAR, "
+            f"ts TIMESTAMP, source VARCHAR, specversion VARCHAR, data VARCHAR, {fields})"
+        )
+
+    def _advance(self, n: int) -> None:
+        if self.progress is not None and n:
+            self.progress(n)
+
+    def add(self, path: Path) -> None:
+        name = str(path)
+        self.out.files.append(name)
+        self.out.firsts.append(self.out.records)
+        fmt = file_format(path)
+        if fmt == "jsonl" and path.suffix.lower() != ".gz":
+            self._jsonl(path, name)
+        elif fmt == "parquet" and (columns := _parquet_columns(path)) is not None:
+            self._parquet(path, name, columns)
+        else:
+            self._records(read_records(path))
+
+    def _records(self, records: Iterator[Record]) -> None:
+        pending = 0
+        for record in records:
+            self.out.slow.append((self.out.records, record))
+            self.out.records += 1
+            pending += 1
+            if pending == 10_000:
+                self._advance(pending)
+                pending = 0
+        self._advance(pending)
+
+    def _not_ok(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        sql = f"SELECT pos, line FROM {_STAGE} WHERE NOT ok AND pos BETWEEN {lo} AND {hi} ORDER BY pos"
+        return self.duck.execute(sql).fetchall()
+
+    def _parquet(self, path: Path, name: str, columns: set[str]) -> None:
+        first = self.out.records
+        rows = pq.ParquetFile(path).metadata.num_rows
+        try:
+            self.duck.execute(_stage_sql(_parquet_env(str(path), first, columns)))
+        except duckdb.Error:  # e.g. text that is not UTF-8: the reader and validate() will say
+            self._records(read_records(path))
+            return
+        slow = self._not_ok(first, first + rows - 1)
+        if slow:
+            pf = pq.ParquetFile(path)
+            bounds = np.cumsum([0] + [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)])
+            wanted = np.array([line - 1 for _, line in slow], dtype=np.int64)
+            groups = np.searchsorted(bounds, wanted, side="right") - 1
+            taken: list[dict[str, Any]] = []
+            for g in np.unique(groups):
+                local = wanted[groups == g] - bounds[g]
+                taken += pf.read_row_group(int(g)).take(pa.array(local)).to_pylist()
+            for (pos, line), row in zip(slow, taken, strict=True):
+                self.out.slow.append((pos, row_record(name, line, row)))
+        self.out.records += rows
+        self._advance(rows)
+
+    def _jsonl(self, path: Path, name: str) -> None:
+        line_base = 0
+        with path.open("rb") as fh:
+            rest = b""
+            while True:
+                block = fh.read(CHUNK_BYTES)
+                buf = rest + block
+                if not block:  # end of file: what is left is a last line without its newline
+                    if buf:
+                        self._jsonl_chunk(name, buf, line_base, final=True)
+                    return
+                cut = buf.rfind(b"\n") + 1
+                if cut == 0:
+                    rest = buf
+                    continue
+                rest = buf[cut:]
+                line_base = self._jsonl_chunk(name, buf[:cut], line_base, final=False)
+
+    def _jsonl_chunk(self, name: str, buf: bytes, line_base: int, *, final: bool) -> int:
+        """Stage the lines of `buf` (whole lines); returns the number of the last line."""
+        arr = np.frombuffer(buf, np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        if final and (len(ends) == 0 or ends[-1] != len(buf) - 1):
+            ends = np.append(ends, len(buf))
+        n = len(ends)
+        starts = np.empty(n, np.int64)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        lengths = ends - starts
+        first = np.zeros(n, np.uint8)
+        nonempty = lengths > 0
+        first[nonempty] = arr[starts[nonempty]]
+        cand = first == ord("{")
+        record = cand.copy()
+        by_python: dict[int, Record] = {}
+        slice_of = lambda i: buf[starts[i] : ends[i] + 1]  # noqa: E731 - the line with its newline
+        if (arr >= 0x80).any():  # lines that may not be UTF-8 are read by Python
+            for i in np.unique(np.searchsorted(starts, np.flatnonzero(arr >= 0x80), side="right") - 1):
+                if cand[i]:
+                    try:
+                        slice_of(i).decode()
+                    except UnicodeDecodeError:
+                        cand[i] = False
+        for i in np.flatnonzero(nonempty & ~cand):
+            rec = jsonl_record(name, line_base + int(i) + 1, slice_of(i))
+            if rec is not None:
+                record[i] = True
+                by_python[int(i)] = rec
+        if not cand.all() and (arr >= 0x80).any():  # keep Arrow's text valid: blank what Python reads
+            copy = bytearray(buf)
+            for i in np.flatnonzero(~cand):
+                copy[starts[i] : ends[i]] = b" " * int(lengths[i])
+            text = bytes(copy)
+        else:
+            text = buf
+        first_pos = self.out.records
+        pos = first_pos + np.cumsum(record) - 1
+        offsets = np.append(starts, len(buf)).astype(np.int32)
+        lines = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+        table = pa.table({"pos": pos, "line": np.arange(line_base + 1, line_base + n + 1), "cand": cand, "j": lines})
+        view = f"{_PFX}_chunk"
+        self.duck.register(view, table)
+        try:
+            self.duck.execute(_stage_sql(_jsonl_env(view)))
+            slow = self._not_ok(first_pos, first_pos + n)
+        except duckdb.Error:  # unreadable for DuckDB as a whole: every line through Python
+            self.duck.execute(f"DELETE FROM {_STAGE} WHERE pos >= {first_pos}")
+            slow = [(int(pos[i]), line_base + int(i) + 1) for i in np.flatnonzero(cand)]
+        finally:
+            self.duck.unregister(view)
+        for p, line in slow:
+            rec = jsonl_record(name, line, slice_of(line - line_base - 1))
+            assert rec is not None
+            self.out.slow.append((p, rec))
+        for i, rec in by_python.items():
+            self.out.slow.append((int(pos[i]), rec))
+        count = int(record.sum())
+        self.out.records += count
+        self._advance(count)
+        return line_base + n
+
+
+def _parquet_columns(path: Path) -> set[str] | None:
+    """The envelope columns of a Parquet file when all are plain strings, else None (read row by row)."""
+    try:
+        names = pq.read_schema(path)
+    except Exception:
+        return None
+    if len(set(names.names)) != len(names.names):
+        return None
+    columns = {n for n in names.names if n in _ENVELOPE}
+    if not {"id", "type", "time", "data"} <= columns:
+        return None
+    if any(names.field(n).type not in (pa.string(), pa.large_string()) for n in columns):
+        return None
+    return columns
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+_NS = "CASE type " + " ".join(f"WHEN {_lit(t)} THEN {_lit(ns)}" for t, (ns, _) in DEFINING.items()) + " END"
+_NS_KEY = "CASE type " + " ".join(f"WHEN {_lit(t)} THEN {_q(k)}" for t, (_, k) in DEFINING.items()) + " END"
+#: knowledge relation of each namespace: (key, event_id) of what the store holds
+_KNOWN_NS = {
+    "party": ("k_fl", "k_ag"),
+    "contract": ("k_contract",),
+    "contract_end": ("k_contract_end",),
+    "dispute": ("k_dispute",),
+    "dispute_resolution": ("k_dispute_resolution",),
+    "hold": ("k_hold",),
+    "hold_lift": ("k_hold_lift",),
+}
+#: knowledge relation -> (table, key column)
+KNOWLEDGE = {
+    "k_fl": ("freelancers", "freelancer_id"),
+    "k_ag": ("agencies", "agency_id"),
+    "k_contract": ("contracts", "contract_id"),
+    "k_contract_end": ("contract_ends", "contract_id"),
+    "k_dispute": ("disputes", "dispute_id"),
+    "k_dispute_resolution": ("dispute_resolutions", "dispute_id"),
+    "k_hold": ("holds", "hold_id"),
+    "k_hold_lift": ("hold_lifts", "hold_id"),
+}
+_DIGEST = "sha256(s.type || chr(10) || strftime(s.ts, '%Y-%m-%dT%H:%M:%S') || '+00:00' || chr(10) || s.data)"
+
+
+def _t(name: str) -> str:
+    return f"{_PFX}_{name}"
+
+
+class _Planner:
+    """The split of the staged rows into S (decided here) and K (plan.py), and the writes of S."""
+
+    def __init__(self, duck: Any, known: str) -> None:
+        self.duck = duck
+        self.k = known  # prefix of the knowledge relations (k_events, k_fl, …)
+
+    def sql(self, text: str) -> list[tuple[Any, ...]]:
+        return self.duck.execute(text).fetchall()
+
+    def store_duplicates(self) -> list[tuple[int, int, str, bool]]:
+        """(pos, line, id, same content) of the staged rows whose id the store holds."""
+        self.sql(
+            f"CREATE TEMP TABLE {_t('sdup')} AS SELECT s.pos, s.line, s.id, k.digest = {_DIGEST} AS same "
+            f"FROM {_STAGE} s JOIN {self.k}k_events k ON k.id = s.id WHERE s.ok"
+        )
+        return self.sql(f"SELECT pos, line, id, same FROM {_t('sdup')} ORDER BY pos")
+
+    def split(self, slow: list[Item]) -> list[tuple[Any, ...]]:
+        """The staged rows that go to the exact path (K), as their stage rows, in position order."""
+        kv = pa.table(
+            {
+                "id": pa.array([it.event.id for it in slow], pa.string()),
+                "type": pa.array([it.event.type for it in slow], pa.string()),
+                "owner_id": pa.array([getattr(it.event.data, "owner_id", None) for it in slow], pa.string()),
+                "ns": pa.array([DEFINING.get(it.event.type, (None, None))[0] for it in slow], pa.string()),
+                "key": pa.array([_defining_key(it) for it in slow], pa.string()),
+            }
+        )
+        self.duck.register(_t("kv"), kv)
+        k = self.k
+        stored = " UNION ALL ".join(
+            f"SELECT {_lit(ns)} AS ns, key FROM {k}{rel}" for ns, rels in _KNOWN_NS.items() for rel in rels
+        )
+        self.sql(
+            f"CREATE TEMP TABLE {_t('live')} AS SELECT pos, id, type, {_NS} AS ns, {_NS_KEY} AS key, "
+            f"{', '.join(_q(f) for f in _KEY_FIELDS)} FROM {_STAGE} "
+            f"WHERE ok AND pos NOT IN (SELECT pos FROM {_t('sdup')})"
+        )
+        live, kvt = _t("live"), _t("kv")
+        self.sql(
+            f"CREATE TEMP TABLE {_t('seed')} AS "
+            f"WITH rows AS (SELECT id, type, ns, key, owner_id FROM {live} "
+            f"UNION ALL SELECT id, type, ns, key, owner_id FROM {kvt}), "
+            f"ids AS (SELECT id FROM rows GROUP BY id HAVING count(*) > 1), "
+            f"keys AS (SELECT ns, key FROM rows WHERE ns IS NOT NULL GROUP BY ns, key HAVING count(*) > 1 "
+            f"UNION ALL {stored}), "
+            f"owners AS (SELECT DISTINCT owner_id FROM rows WHERE type = 'agency.created') "
+            f"SELECT pos FROM {live} SEMI JOIN ids USING (id) "
+            f"UNION SELECT pos FROM {live} l SEMI JOIN keys k ON l.ns = k.ns AND l.key = k.key "
+            f"UNION SELECT pos FROM {live} l SEMI JOIN owners o "
+            f"ON l.type = 'agency.created' AND l.agency_id = o.owner_id"
+        )
+        seed = f"pos NOT IN (SELECT pos FROM {_t('seed')})"
+
+        def defined(name: str, type_: str, column: str, where: str) -> str:
+            self.sql(
+                f"CREATE TEMP TABLE {_t(name)} AS SELECT {_q(column)} AS key FROM {live} "
+                f"WHERE type = {_lit(type_)} AND {seed} AND {where} "
+                f"UNION ALL SELECT key FROM {k}{'k_' + name}"
+            )
+            return _t(name)
+
+        def inside(column: str, rel: str) -> str:
+            return f"({_q(column)} IS NULL OR {_q(column)} IN (SELECT key FROM {rel}))"
+
+        fl = defined("fl", "freelancer.joined", "freelancer_id", "true")
+        ag = defined("ag", "agency.created", "agency_id", inside("owner_id", fl))
+        party = f"{inside('freelancer_id', fl)} AND {inside('agency_id', ag)}"
+        ct = defined("contract", "contract.started", "contract_id", party)
+        dp = defined("dispute", "dispute.opened", "dispute_id", inside("contract_id", ct))
+        hd = defined("hold", "account.hold_placed", "hold_id", party)
+        refs = " AND ".join(
+            [party, inside("owner_id", fl), inside("contract_id", ct), inside("dispute_id", dp), inside("hold_id", hd)]
+        )
+        self.sql(
+            f"CREATE TEMP TABLE {_t('excl')} AS SELECT pos FROM {_t('seed')} "
+            f"UNION ALL SELECT pos FROM {live} WHERE {seed} AND NOT ({refs})"
+        )
+        self.sql(
+            f"CREATE TEMP TABLE {_t('out')} AS SELECT pos FROM {_t('excl')} UNION ALL SELECT pos FROM {_t('sdup')}"
+        )
+        return self.sql(
+            f"SELECT s.pos, s.line, s.id, s.type, s.ts, s.source, s.specversion, s.data FROM {_STAGE} s "
+            f"SEMI JOIN {_t('excl')} USING (pos) ORDER BY s.pos"
+        )
+
+    def simple_count(self) -> int:
+        (n,) = self.sql(f"SELECT count(*) FROM {_STAGE} WHERE ok AND pos NOT IN (SELECT pos FROM {_t('out')})")[0]
+        return int(n)
+
+    def known_for(self, items: list[Item]) -> dict[str, list[tuple[str, str]]]:
+        """Store and S definitions of the keys K's items name: knowledge relation -> (key, event_id)."""
+        keys = {it.event.id for it in items}
+        for it in items:
+            data = it.event.data
+            keys.update(v for f in _KEY_FIELDS if (v := getattr(data, f, None)) is not None)
+        self.duck.register(_t("kk"), pa.table({"k": pa.array(sorted(keys), pa.string())}))
+        out: dict[str, list[tuple[str, str]]] = {}
+        out["k_events"] = self.sql(f"SELECT id, digest FROM {self.k}k_events SEMI JOIN {_t('kk')} ON id = k")
+        simple = f"ok AND pos NOT IN (SELECT pos FROM {_t('out')})"
+        for rel in KNOWLEDGE:
+            out[rel] = self.sql(f"SELECT key, event_id FROM {self.k}{rel} SEMI JOIN {_t('kk')} ON key = k")
+        for type_, (_, column) in DEFINING.items():
+            rel = _RELATION_OF[type_]
+            out[rel] += self.sql(
+                f"SELECT {_q(column)}, id FROM {_STAGE} SEMI JOIN {_t('kk')} ON {_q(column)} = k "
+                f"WHERE type = {_lit(type_)} AND {simple}"
+            )
+        self.duck.unregister(_t("kk"))
+        return out
+
+    def shift(self, nonaccepted: np.ndarray) -> str:
+        """SQL of `seq - base` for stage rows `s` (with `{join}` to add), given the non-accepted positions."""
+        if len(nonaccepted) == 0:
+            return ""
+        table = pa.table({"pos": pa.array(nonaccepted), "shift": pa.array(np.arange(1, len(nonaccepted) + 1))})
+        self.duck.register(_t("shift"), table)
+        return f"ASOF LEFT JOIN {_t('shift')} n ON s.pos > n.pos"
+
+    def selects(self, base: int, now: datetime, join: str) -> Iterator[tuple[sa.Table, str]]:
+        """(table, SELECT of its rows from S) for the raw log and every typed table."""
+        keep = f"s.ok AND s.pos NOT IN (SELECT pos FROM {_t('out')})"
+        shift = "coalesce(n.shift, 0)" if join else "0"
+        exprs = {
+            "id": "s.id",
+            "seq": f"{base} + s.pos - {shift}",
+            "type": "s.type",
+            "time": "s.ts",
+            "day": "CAST(s.ts AS DATE)",
+            "source": "s.source",
+            "specversion": "s.specversion",
+            "data": "s.data",
+            "digest": _DIGEST,
+            "imported_at": f"TIMESTAMP {_lit(now.isoformat(sep=' '))}",
+        }
+        cols = ", ".join(exprs[c.name] for c in schema.events.columns)
+        yield schema.events, f"SELECT {cols} FROM {_STAGE} s {join} WHERE {keep}"
+        by_table: dict[str, list[str]] = {}
+        for type_, (name, _) in TYPED_TABLE.items():
+            by_table.setdefault(name, []).append(type_)
+        for name, types in by_table.items():
+            table = schema.metadata.tables[name]
+            cols = ", ".join(_typed_expr(c.name) for c in table.columns)
+            yield table, f"SELECT {cols} FROM {_STAGE} s WHERE s.type IN {_in(types)} AND {keep}"
+
+    def drop(self) -> None:
+        for kind, name in self.sql(
+            "SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, "
+            f"{_lit(_PFX)}) UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND "
+            f"starts_with(view_name, {_lit(_PFX)})"
+        ):
+            self.duck.execute(f"DROP {kind} IF EXISTS temp.{_q(name)}")
+        for view in ("kv", "shift", "kk"):
+            with contextlib.suppress(Exception):
+                self.duck.unregister(_t(view))
+
+
+_RELATION_OF = {
+    "freelancer.joined": "k_fl",
+    "agency.created": "k_ag",
+    "contract.started": "k_contract",
+    "contract.ended": "k_contract_end",
+    "dispute.opened": "k_dispute",
+    "dispute.resolved": "k_dispute_resolution",
+    "account.hold_placed": "k_hold",
+    "account.hold_lifted": "k_hold_lift",
+}
+
+
+def _typed_expr(column: str) -> str:
+    special = {
+        "event_id": "s.id",
+        "ts": "s.ts",
+        "day": "CAST(s.ts AS DATE)",
+        "entity_id": "coalesce(s.freelancer_id, s.agency_id)",
+        "joined": "s.type = 'agency.member_joined'",
+        "granted": "s.type = 'badge.granted'",
+        "actor": 's."by"',
+    }
+    return special.get(column, f"s.{_q(column)}")
+
+
+def _defining_key(item: Item) -> str | None:
+    found = DEFINING.get(item.event.type)
+    return None if found is None else getattr(item.event.data, found[1])
+
+
+def _event_of(row: tuple[Any, ...]) -> Event:
+    """The event `validate()` makes of a staged ok row (same values: the canonical data says them all)."""
+    _, _, event_id, type_, ts, source, specversion, data = row
+    time = ts.replace(tzinfo=UTC)
+    typed = DATA_MODELS[type_].model_validate(json.loads(data))
+    return Event(event_id, type_, time, time.date(), source, specversion, typed, data)
+
+
+def _known(rows: dict[str, list[tuple[str, str]]]) -> Known:
+    known = Known()
+    known.digests.update(rows["k_events"])
+    for ns, rels in _KNOWN_NS.items():
+        for rel in rels:
+            known.firsts[ns].update(rows[rel])
+    known.freelancers.update(k for k, _ in rows["k_fl"])
+    known.agencies.update(k for k, _ in rows["k_ag"])
+    return known
+
+
+# --- the whole import ------------------------------------------------------------------------------
+
+
+def import_files(store: Store, paths: Sequence[str | Path], progress: Callable[[int], None] | None) -> ImportReport:
+    """Import the event files `paths` into `store` in one transaction (see the module docstring)."""
+    if store.dialect == "duckdb":
+        with store.engine.connect() as conn:
+            duck = conn.connection.driver_connection
+            planner = _Planner(duck, f"temp.{_PFX}_")
+            try:
+                staged = _stage(duck, paths, progress)
+                items, rejected = validate_pairs(staged.slow)
+                _knowledge_views(duck)
+                with conn.begin():
+                    return _plan_and_write(store, conn, planner, staged, items, rejected)
+            finally:
+                planner.drop()
+    duck = duckdb.connect()
+    try:
+        planner = _Planner(duck, f"temp.{_PFX}_")
+        staged = _stage(duck, paths, progress)
+        items, rejected = validate_pairs(staged.slow)
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_IMPORT_LOCK})
+            load_knowledge(conn, duck, f"{_PFX}_", KNOWLEDGE, _batch_keys(duck, items))
+            return _plan_and_write(store, conn, planner, staged, items, rejected)
+    finally:
+        duck.close()
+
+
+def _stage(duck: Any, paths: Sequence[str | Path], progress: Callable[[int], None] | None) -> _Staged:
+    stager = _Stager(duck, progress)
+    for path in paths:
+        stager.add(Path(path))
+    stager.out.slow.sort(key=lambda pair: pair[0])
+    return stager.out
+
+
+def _knowledge_views(duck: Any) -> None:
+    duck.execute(f"CREATE TEMP VIEW {_PFX}_k_events AS SELECT id, digest FROM main.events")
+    for rel, (table, key) in KNOWLEDGE.items():
+        duck.execute(f"CREATE TEMP VIEW {_PFX}_{rel} AS SELECT {_q(key)} AS key, event_id FROM main.{_q(table)}")
+
+
+def _batch_keys(duck: Any, items: list[Item]) -> pa.Table:
+    """Every id and entity key of the batch (staged ok rows and the slow valid items), for PostgreSQL."""
+    cols = ", ".join(_q(f) for f in _KEY_FIELDS)
+    staged = duck.execute(
+        f"SELECT DISTINCT k FROM (SELECT unnest([id, {cols}]) AS k FROM {_STAGE} WHERE ok) WHERE k IS NOT NULL"
+    ).fetch_arrow_table()
+    extra = {it.event.id for it in items}
+    for it in items:
+        extra.update(v for f in _KEY_FIELDS if (v := getattr(it.event.data, f, None)) is not None)
+    extra_table = pa.table({"k": pa.array(sorted(extra), pa.string())})
+    return pa.concat_tables([staged.cast(extra_table.schema), extra_table])
+
+
+def _plan_and_write(
+    store: Store,
+    conn: sa.Connection,
+    planner: _Planner,
+    staged: _Staged,
+    slow_items: list[Item],
+    rejected: list[tuple[int, Rejection]],
+) -> ImportReport:
+    report = ImportReport()
+    out_positions: list[int] = []
+    for pos, line, event_id, same in planner.store_duplicates():
+        out_positions.append(pos)
+        if same:
+            report.duplicates += 1
+        else:
+            reason = "conflict: an event with this id and different content is already stored"
+            rejected.append((pos, Rejection(staged.file_of(pos), line, event_id, reason)))
+    moved = planner.split(slow_items)
+    items = slow_items + [_item_of(staged, row) for row in moved]
+    items.sort(key=lambda it: it.pos)
+    accepted: list[Item] = []
+    if items:
+        plan = plan_import(items, _known(planner.known_for(items)))
+        accepted = plan.accepted
+        report.duplicates += plan.duplicates
+        rejected += [(it.pos, Rejection(it.file, it.line, it.event.id, why)) for it, why in plan.rejected]
+    # seq: arrival order over everything accepted, as the per-event path numbers it
+    taken = {it.pos for it in accepted}
+    handled = [pos for pos, _ in staged.slow] + out_positions + [row[0] for row in moved]
+    nonaccepted = np.array(sorted(p for p in handled if p not in taken), dtype=np.int64)
+    base = next_seq(conn)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    join = planner.shift(nonaccepted)
+    for table, select in planner.selects(base, now, join):
+        _write_select(store, conn, planner.duck, table, select)
+    if accepted:
+        positions = np.array([it.pos for it in accepted], dtype=np.int64)
+        seqs = base + positions - np.searchsorted(nonaccepted, positions)
+        write_items(conn, accepted, [int(s) for s in seqs], now)
+    report.accepted = planner.simple_count() + len(accepted)
+    rejected.sort(key=lambda pair: pair[0])
+    report.rejected = [r for _, r in rejected]
+    return report
+
+
+def _item_of(staged: _Staged, row: tuple[Any, ...]) -> Item:
+    event = _event_of(row)
+    return Item(row[0], staged.file_of(row[0]), row[1], event, content_digest(event))
+
+
+def _write_select(store: Store, conn: sa.Connection, duck: Any, table: sa.Table, select: str) -> None:
+    names = ", ".join(_q(c.name) for c in table.columns)
+    if store.dialect == "duckdb":
+        duck.execute(f"INSERT INTO main.{_q(table.name)} ({names}) {select}")
+        return
+    copy_batches(conn, table, duck.execute(select).fetch_record_batch(500_000))
