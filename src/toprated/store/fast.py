@@ -181,10 +181,15 @@ for _fields in _SPEC.values():
         assert FIELDS[_name] == _SQL_TYPE[_kind], _name
 
 _KEY_FIELDS = ("freelancer_id", "agency_id", "owner_id", "contract_id", "dispute_id", "hold_id")
-_TIME_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2}))?"
-_MONEY_RE = "[0-9]{1,14}([.][0-9]{1,2})?"
-_STRLIST_RE = '\\[("[ !#-~]*"(,"[ !#-~]*")*)?\\]'
 _ENVELOPE = ("id", "type", "time", "source", "specversion", "data")
+_TYPES = list(_SPEC)
+#: years 1100–9899 (the UTC instant and its ISO text stay in four-digit years), hours < 24, no leap second
+_TIME_RE = (
+    "(1[1-9]|[2-8][0-9]|9[0-8])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    "(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?"
+)
+_STRLIST_RE = '\\[("[ !#-~]*"(,"[ !#-~]*")*)?\\]'
+_REQUIRED = {ID, TEXT, ENUM, BOOL, INT, MONEY}
 
 
 def _q(name: str) -> str:
@@ -199,153 +204,332 @@ def _in(values: Sequence[str]) -> str:
     return "(" + ", ".join(_lit(v) for v in values) + ")"
 
 
-def _field_sql(i: int, name: str, spec: tuple[Any, ...]) -> tuple[str, str, str]:
-    """(ok, typed value, canonical JSON value or NULL) of field `name`, the i-th extracted value `v[i]`."""
-    kind, *args = spec
-    t, s = f"json_type(v[{i}])", f"(v[{i}]->>'$')"
-    absent = f"({t} IS NULL OR {t} = 'NULL')"
-    text = f"({t} = 'VARCHAR')"
-    quoted = "('\"' || {} || '\"')"
-    if kind in (ID, TEXT):
-        return f"({text} AND {s} <> '')", s, quoted.format(s)
-    if kind == ID_OPT:
-        value = f"(CASE WHEN {text} THEN {s} END)"
-        return f"({absent} OR ({text} AND {s} <> ''))", value, quoted.format(value)
+def _tc(types: Sequence[str]) -> str:
+    """`tc IN (…)` for event types (tc: the type's 1-based position in `_TYPES`)."""
+    return "tc IN (" + ", ".join(str(_TYPES.index(t) + 1) for t in types) + ")"
+
+
+#: data field -> its bit in the masks of present / non-null fields
+_BIT = {name: 1 << i for i, name in enumerate(FIELDS)}
+
+
+def _mask(names: Sequence[str]) -> int:
+    return sum(_BIT[n] for n in names)
+
+
+def _check(kind: str, args: Sequence[Any], r: str) -> tuple[str, str, str]:
+    """(check of a non-null JSON text `r`, typed value, canonical JSON text) for one kind of field.
+
+    With no backslash in the input, a string's text is its quoted value unchanged, which is also its
+    canonical JSON text; numbers and literals are as DuckDB writes them back (yyjson).
+    """
+    string = f"starts_with({r}, '\"')"
+    unquoted = f"{r}[2:-2]"
+    if kind in (ID, ID_OPT, TEXT):
+        return f"({string} AND length({r}) > 2)", unquoted, r
     if kind == STR_OPT:
-        value = f"(CASE WHEN {text} THEN {s} END)"
-        return f"({absent} OR {text})", value, quoted.format(value)
+        return string, unquoted, r
     if kind == ENUM:
-        return f"({text} AND {s} IN {_in(args)})", s, quoted.format(s)
-    if kind == BOOL:
-        return f"({t} = 'BOOLEAN')", f"({s} = 'true')", s
-    if kind == BOOL_FALSE:
-        value = f"coalesce({s} = 'true', false)"
-        return f"({t} IS NULL OR {t} = 'BOOLEAN')", value, f"(CASE WHEN {value} THEN 'true' ELSE 'false' END)"
+        return f"({r} IN {_in([json.dumps(a) for a in args])})", unquoted, r
+    if kind in (BOOL, BOOL_FALSE):
+        return f"({r} IN ('true', 'false'))", f"({r} = 'true')", r
     if kind in (INT, INT_OPT):
         lo, hi = args
-        check = f"({t} IN ('BIGINT', 'UBIGINT') AND TRY_CAST({s} AS BIGINT) BETWEEN {lo} AND {hi})"
-        value = f"(CASE WHEN {t} IN ('BIGINT', 'UBIGINT') THEN TRY_CAST({s} AS INTEGER) END)"
-        ok = check if kind == INT else f"({absent} OR {check})"
-        return ok, value, f"CAST({value} AS VARCHAR)"
+        integer = f"regexp_full_match({r}, '-?[0-9]{{1,18}}')"
+        value = f"(CASE WHEN {integer} THEN TRY_CAST({r} AS BIGINT) END)"
+        return f"({value} BETWEEN {lo} AND {hi})", f"CAST({value} AS INTEGER)", f"CAST({value} AS VARCHAR)"
     if kind == SCORE_OPT:
-        number = f"{t} IN ('BIGINT', 'UBIGINT', 'DOUBLE')"
-        value = f"(CASE WHEN {number} THEN TRY_CAST({s} AS DOUBLE) END)"
+        number = f"regexp_full_match({r}, '-?[0-9]+([.][0-9]+)?([eE][+-]?[0-9]+)?')"
+        value = f"(CASE WHEN {number} THEN TRY_CAST({r} AS DOUBLE) END)"
         # DuckDB prints a double as Python's repr does (shortest round trip) in this range
-        return f"({absent} OR ({number} AND {value} BETWEEN 1 AND 5))", value, f"CAST({value} AS VARCHAR)"
+        return f"({value} BETWEEN 1 AND 5)", value, f"CAST({value} AS VARCHAR)"
     if kind in (MONEY, MONEY_OPT):
-        check = (
-            f"(({text} AND regexp_full_match({s}, {_lit(_MONEY_RE)}) AND TRY_CAST({s} AS DECIMAL(18,2)) > 0)"
-            f" OR ({t} = 'UBIGINT' AND TRY_CAST({s} AS BIGINT) BETWEEN 1 AND 99999999999999))"
+        text = f"regexp_full_match({r}, '\"[0-9]{{1,14}}([.][0-9]{{1,2}})?\"')"
+        whole = f"regexp_full_match({r}, '[1-9][0-9]{{0,13}}')"
+        value = (
+            f"(CASE WHEN {text} THEN TRY_CAST({unquoted} AS DECIMAL(18,2)) "
+            f"WHEN {whole} THEN TRY_CAST({r} AS DECIMAL(18,2)) END)"
         )
-        value = f"(CASE WHEN {t} IN ('VARCHAR', 'UBIGINT') THEN TRY_CAST({s} AS DECIMAL(18,2)) END)"
-        ok = check if kind == MONEY else f"({absent} OR {check})"
-        return ok, value, quoted.format(f"CAST({value} AS VARCHAR)")
+        return f"({value} > 0)", value, f"('\"' || CAST({value} AS VARCHAR) || '\"')"
     if kind == DAY_OPT:
-        check = (
-            f"({text} AND regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
-            f" AND NOT starts_with({s}, '0000') AND TRY_CAST({s} AS DATE) IS NOT NULL)"
-        )
-        value = f"(CASE WHEN {text} THEN {s} END)"
-        return f"({absent} OR {check})", f"TRY_CAST({value} AS DATE)", quoted.format(value)
+        text = f"regexp_full_match({r}, '\"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}\"')"
+        value = f"(CASE WHEN {text} AND NOT starts_with({r}, '\"0000') THEN TRY_CAST({unquoted} AS DATE) END)"
+        return f"({value} IS NOT NULL)", value, r
     if kind == STRLIST_OPT:
-        raw = f"(CASE WHEN {t} = 'ARRAY' THEN CAST(v[{i}] AS VARCHAR) END)"
-        check = f"({t} = 'ARRAY' AND regexp_full_match({raw}, {_lit(_STRLIST_RE)}))"
-        return f"({absent} OR {check})", f"replace({raw}, '\",\"', '\", \"')", raw
+        return f"regexp_full_match({r}, {_lit(_STRLIST_RE)})", f"replace({r}, '\",\"', '\", \"')", r
     raise AssertionError(kind)
 
 
-def _type_select(event_type: str) -> str:
-    """The staging rows of one event type from `env`: checks, typed values and canonical data JSON."""
-    spec = _SPEC[event_type]
-    names = list(DATA_MODELS[event_type].model_fields)  # canonical order: the model's
-    paths = "[" + ", ".join(_lit(f"$.{n}") for n in names) + "]"
-    oks, values, parts = [], {}, []
-    for i, name in enumerate(names, 1):
-        ok, value, canonical = _field_sql(i, name, spec[name])
-        oks.append(ok)
-        values[name] = value
-        parts.append(f"('\"{name}\":' || {canonical})")
-    if "freelancer_id" in spec and "agency_id" in spec and spec["agency_id"][0] == ID_OPT:
-        oks.append(f"(({values['freelancer_id']} IS NULL) <> ({values['agency_id']} IS NULL))")
-    if event_type == "feedback.given":
-        oks.append(f"NOT ({values['public_score']} IS NULL AND {values['private_score']} IS NULL)")
-    if event_type.startswith("badge."):
-        oks.append(f"({values['badge']} <> 'expert_vetted' OR {values['freelancer_id']} IS NOT NULL)")
-    keys = f"list_has_all({'[' + ', '.join(_lit(n) for n in names) + ']'}, k) AND len(k) = len(list_distinct(k))"
-    ok = "coalesce(" + " AND ".join([keys, *oks]) + ", false)"
-    data = "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
-    columns = ", ".join(f"{values[n]} AS {_q(n)}" if n in values else f"NULL AS {_q(n)}" for n in FIELDS)
-    return (
-        f"SELECT pos, line, {ok} AS ok, id, type, ts, source, specversion, {data} AS data, {columns} "
-        f"FROM (SELECT *, json_extract(d, {paths}) AS v, json_keys(d) AS k FROM env "
-        f"WHERE ok0 AND type = {_lit(event_type)})"
-    )
+def _field_exprs(name: str) -> tuple[str, str, str]:
+    """(valid, typed value, canonical JSON text or NULL) of data field `name` in a row of type `tc`.
+
+    Valid: absent, or JSON null where the model takes None, or a value of the type's kind for it.
+    Kinds that differ between types (`reason`, `kind`) are chosen by `tc`.
+    """
+    r = f"r_{name}"
+    nonnull = f"({r} IS NOT NULL AND {r} <> 'null')"
+    kinds: dict[tuple[Any, ...], list[str]] = {}
+    for t, fields in _SPEC.items():
+        if name in fields:
+            kind, *args = fields[name]
+            kinds.setdefault((kind, *args), []).append(t)
+    if len(kinds) == 1:
+        ((kind, *args),) = kinds
+        check, value, canonical = _check(kind, args, r)
+    else:
+        parts = [(_tc(types), _check(kind, args, r)) for (kind, *args), types in kinds.items()]
+        check = "(CASE " + " ".join(f"WHEN {c} THEN {ch}" for c, (ch, _, _) in parts) + " ELSE false END)"
+        value = parts[0][1][1]  # the same text for every kind of these fields (strings)
+        canonical = parts[0][1][2]
+        assert all(p[1][1:] == (value, canonical) for p in parts), name
+    if any(k[0] == BOOL_FALSE for k in kinds):  # a default, not Optional: null is an error
+        return f"({r} IS NULL OR {check})", f"coalesce({r} = 'true', false)", f"coalesce({r}, 'false')"
+    valid = f"(NOT {nonnull} OR {check})"
+    return valid, f"(CASE WHEN {nonnull} THEN {value} END)", f"(CASE WHEN {nonnull} THEN {canonical} END)"
 
 
-def _stage_sql(env: str) -> str:
-    """INSERT into the staging table every row of the relation `env` (pos, line, id, type, time, …, d)."""
-    hh, mi, ss = (f"TRY_CAST(substr(time, {a}, 2) AS INTEGER)" for a in (12, 15, 18))
+def _checked_sql(env: str) -> str:
+    """Every row of `env` (pos, line, id, type, time, source, specversion, env_ok, dk, r_<field>…) checked.
+
+    Out: pos, line, ok, id, type, ts, source, specversion, data (canonical JSON), the typed values.
+    """
+    exprs = {name: _field_exprs(name) for name in FIELDS}
+    present = " + ".join(f"(CASE WHEN r_{n} IS NOT NULL THEN {_BIT[n]} ELSE 0 END)" for n in FIELDS)
+    nonnull = " + ".join(f"(CASE WHEN r_{n} IS NOT NULL AND r_{n} <> 'null' THEN {_BIT[n]} ELSE 0 END)" for n in FIELDS)
+    allowed = "[" + ", ".join(str(_mask(list(f))) for f in _SPEC.values()) + "][tc]"
+    required = "[" + ", ".join(str(_mask([n for n, k in f.items() if k[0] in _REQUIRED])) for f in _SPEC.values())
+    required += "][tc]"
+    one_party = [t for t, f in _SPEC.items() if f.get("freelancer_id") == (ID_OPT,)]
+    fl, ag = _BIT["freelancer_id"], _BIT["agency_id"]
+    pub, priv = _BIT["public_score"], _BIT["private_score"]
+    rules = [
+        "len(dk) = bit_count(pm)",
+        f"pm & ~{allowed} = 0",
+        f"nm & {required} = {required}",
+        f"(NOT {_tc(one_party)} OR ((nm & {fl}) = 0) <> ((nm & {ag}) = 0))",
+        f"(NOT {_tc(['feedback.given'])} OR nm & {pub + priv} <> 0)",
+        f"(NOT {_tc(['badge.granted', 'badge.revoked'])} OR r_badge <> '\"expert_vetted\"' OR nm & {fl} <> 0)",
+        *(valid for valid, _, _ in exprs.values()),
+    ]
+    ok = "coalesce(ok0 AND " + " AND ".join(rules) + ", false)"
+    cases = []
+    for t in _TYPES:
+        parts = []
+        for name in DATA_MODELS[t].model_fields:  # canonical order: the model's
+            canonical = exprs[name][2]
+            parts.append(f"('\"{name}\":' || {canonical})")
+        cases.append(f"WHEN {_TYPES.index(t) + 1} THEN '{{' || concat_ws(',', {', '.join(parts)}) || '}}'")
+    data = f"CASE WHEN {ok} THEN (CASE tc {' '.join(cases)} END) END"
+    values = ", ".join(f"{exprs[name][1]} AS {_q(name)}" for name in _KEY_FIELDS)
     oh, om = (f"TRY_CAST(substr(time, {a}, 2) AS INTEGER)" for a in (21, 24))
     sign = "(CASE WHEN substr(time, 20, 1) = '-' THEN -1 ELSE 1 END)"
-    clock = f"(CASE WHEN length(time) > 10 THEN {hh} * 3600 + {mi} * 60 + {ss} ELSE 0 END)"
     offset = f"(CASE WHEN length(time) = 25 THEN {sign} * ({oh} * 3600 + {om} * 60) ELSE 0 END)"
-    time_ok = (
-        f"regexp_full_match(time, {_lit(_TIME_RE)})"
-        " AND TRY_CAST(substr(time, 1, 4) AS INTEGER) BETWEEN 1001 AND 9998"
-        " AND TRY_CAST(substr(time, 1, 10) AS DATE) IS NOT NULL"
-        f" AND (length(time) = 10 OR ({hh} <= 23 AND {mi} <= 59 AND {ss} <= 59))"
-        f" AND (length(time) <> 25 OR ({oh} <= 23 AND {om} <= 59))"
-    )
-    ts = f"CAST(TRY_CAST(substr(time, 1, 10) AS DATE) AS TIMESTAMP) + to_seconds({clock} - {offset})"
+    ts = f"TRY_CAST(time AS TIMESTAMP) - to_seconds({offset})"
     ok0 = (
-        f"coalesce(env_ok AND type IN {_in(list(_SPEC))} AND regexp_matches(id, '[0-9A-Za-z]')"
-        f" AND NOT contains(id, chr(0)) AND NOT contains(coalesce(source, ''), chr(0))"
-        f" AND NOT contains(coalesce(specversion, ''), chr(0)) AND {time_ok}, false)"
+        f"coalesce(tc IS NOT NULL AND env_ok AND regexp_full_match(time, {_lit(_TIME_RE)})"
+        " AND regexp_matches(id, '[0-9A-Za-z]') AND NOT contains(id, chr(0))"
+        " AND NOT contains(coalesce(source, ''), chr(0)) AND NOT contains(coalesce(specversion, ''), chr(0)), false)"
     )
-    selects = [_type_select(t) for t in _SPEC]
-    fields = ", ".join(f"NULL AS {_q(n)}" for n in FIELDS)
-    selects.append(f"SELECT pos, line, false, NULL, NULL, NULL, NULL, NULL, NULL, {fields} FROM env WHERE NOT ok0")
-    body = " UNION ALL ".join(selects)
-    return (
-        f"INSERT INTO {_STAGE} WITH env AS MATERIALIZED "
-        f"(SELECT *, CASE WHEN {ok0} THEN {ts} END AS ts, {ok0} AS ok0 FROM ({env})) {body}"
+    typed = (
+        f"SELECT *, list_position({'[' + ', '.join(_lit(t) for t in _TYPES) + ']'}, type) AS tc, "
+        f"{present} AS pm, {nonnull} AS nm FROM ({env})"
     )
+    timed = f"SELECT *, CASE WHEN ok0 THEN {ts} END AS ts FROM (SELECT *, {ok0} AS ok0 FROM ({typed}))"
+    return f"SELECT pos, line, {ok} AS ok, id, type, ts, source, specversion, {data} AS data, {values} FROM ({timed})"
+
+
+def _paths(prefix: str, names: Sequence[str]) -> str:
+    return "[" + ", ".join(_lit(f"{prefix}{n}") for n in names) + "]"
+
+
+def _fields_of(x: str, first: int) -> str:
+    return ", ".join(f"{x}[{first + i}] AS r_{name}" for i, name in enumerate(FIELDS))
 
 
 def _jsonl_env(chunk: str) -> str:
-    paths = "[" + ", ".join(_lit(f"$.{n}") for n in _ENVELOPE) + "]"
-    optional = " AND ".join(f"coalesce(json_type(x[{i}]), 'NULL') IN ('VARCHAR', 'NULL')" for i in (4, 5))
-    env_ok = (
-        f"coalesce(jt = 'OBJECT' AND list_has_all({'[' + ', '.join(_lit(n) for n in _ENVELOPE) + ']'}, k)"
-        " AND len(k) = len(list_distinct(k)) AND json_type(x[1]) = 'VARCHAR' AND json_type(x[2]) = 'VARCHAR'"
-        f" AND json_type(x[3]) = 'VARCHAR' AND {optional} AND json_type(x[6]) = 'OBJECT', false)"
-    )
-    text = lambda i: f"(CASE WHEN json_type(x[{i}]) = 'VARCHAR' THEN x[{i}]->>'$' END)"  # noqa: E731
+    """pos, line, the envelope, env_ok, data keys `dk` and data JSON texts `r_<field>` of each JSON line."""
+    paths = _paths("$.", _ENVELOPE[:-1])[:-1] + ", " + _paths("$.data.", list(FIELDS))[1:]
+
+    def text(i: int) -> str:
+        return f"(CASE WHEN starts_with(x[{i}], '\"') THEN x[{i}][2:-2] END)"
+
+    present = " + ".join(f"(CASE WHEN x[{i}] IS NOT NULL THEN 1 ELSE 0 END)" for i in range(1, 6))
+    optional = " AND ".join(f"(x[{i}] IS NULL OR x[{i}] = 'null' OR starts_with(x[{i}], '\"'))" for i in (4, 5))
+    env_ok = f"coalesce(list_contains(k[1], 'data') AND len(k[1]) = 1 + {present} AND {optional}, false)"
+    guard = "NOT contains(j, '\\') AND json_valid(j) AND NOT regexp_matches(j, ',\\s*[\\]}]')"
     parsed = (
-        f"SELECT pos, line, json_type(j) AS jt, json_keys(j) AS k, json_extract(j, {paths}) AS x FROM "
-        f"(SELECT pos, line, CASE WHEN NOT contains(j, '\\') AND json_valid(j) AND NOT regexp_matches(j, "
-        f"',\\s*[\\]}}]') THEN j END AS j FROM {chunk} WHERE cand)"
+        f"SELECT pos, line, json_keys(j, ['$', '$.data']) AS k, CAST(json_extract(j, {paths}) AS VARCHAR[]) AS x "
+        f"FROM (SELECT pos, line, CASE WHEN {guard} THEN j END AS j FROM {chunk} "
+        f"WHERE cand AND NOT regexp_full_match(j, {_lit(_line_re())}))"
     )
     return (
         f"SELECT pos, line, {text(1)} AS id, {text(2)} AS type, {text(3)} AS time, {text(4)} AS source, "
-        f"{text(5)} AS specversion, x[6] AS d, {env_ok} AS env_ok FROM ({parsed})"
+        f"{text(5)} AS specversion, {env_ok} AS env_ok, k[2] AS dk, {_fields_of('x', 6)} FROM ({parsed})"
     )
 
 
-def _parquet_env(path: str, first: int, columns: set[str]) -> str:
+def _parquet_env(path: str, first: int, columns: set[str], skip: str) -> str:
+    """pos, line, the envelope, env_ok, data keys `dk` and data JSON texts `r_<field>` of each Parquet row."""
+
     def col(name: str) -> str:
         return f"NULLIF({_q(name)}, '')" if name in columns else "NULL::VARCHAR"
 
-    data = (
-        "CASE WHEN NOT contains(data, '\\') AND json_valid(data) AND NOT regexp_matches(data, ',\\s*[\\]}]')"
-        " THEN data END"
-    )
+    guard = "NOT contains(data, '\\') AND json_valid(data) AND NOT regexp_matches(data, ',\\s*[\\]}]')"
     inner = (
         f"SELECT file_row_number + {first} AS pos, file_row_number + 1 AS line, {col('id')} AS id, "
         f"{col('type')} AS type, {col('time')} AS time, {col('source')} AS source, "
-        f"{col('specversion')} AS specversion, {data} AS d FROM read_parquet({_lit(path)}, file_row_number = true)"
+        f"{col('specversion')} AS specversion, CASE WHEN {guard} THEN data END AS d "
+        f"FROM read_parquet({_lit(path)}, file_row_number = true) WHERE NOT {skip}"
     )
-    return f"SELECT *, coalesce(json_type(d) = 'OBJECT', false) AS env_ok FROM ({inner})"
+    fields = _paths("$.", list(FIELDS))
+    parsed = f"SELECT *, json_keys(d) AS dk, CAST(json_extract(d, {fields}) AS VARCHAR[]) AS x FROM ({inner})"
+    return (
+        f"SELECT pos, line, id, type, time, source, specversion, d IS NOT NULL AS env_ok, dk, {_fields_of('x', 1)} "
+        f"FROM ({parsed})"
+    )
+
+
+# --- the template lane: the exact shapes the simulator (and any compact, model-ordered writer) produces ---
+#
+# A regular expression that matches the whole text proves everything `_checked_sql` checks (but the
+# calendar validity of dates, checked after): JSON in model field order, no whitespace, no escapes,
+# values in canonical form. Such data is its own canonical JSON (but for payment.made's default
+# `"refund":false`), so nothing is rebuilt. Rows it does not match take the general lane.
+
+_STR = '"[^"\\\\\\x00-\\x1f]*"'
+_NONEMPTY = '"[^"\\\\\\x00-\\x1f]+"'
+_ENVELOPE_ID = '"[^"\\\\\\x00-\\x1f]*[0-9A-Za-z][^"\\\\\\x00-\\x1f]*"'
+_VALUE_RE = {
+    ID: _NONEMPTY,
+    ID_OPT: _NONEMPTY,
+    TEXT: _NONEMPTY,
+    STR_OPT: _STR,
+    BOOL: "(true|false)",
+    BOOL_FALSE: "(true|false)",
+    SCORE_OPT: "([1-4][.][0-9]|5[.]0)",  # one decimal: its own repr
+    MONEY: '"([1-9][0-9]{0,13}[.][0-9]{2}|0[.](0[1-9]|[1-9][0-9]))"',
+    MONEY_OPT: '"([1-9][0-9]{0,13}[.][0-9]{2}|0[.](0[1-9]|[1-9][0-9]))"',
+    DAY_OPT: '"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"',
+    STRLIST_OPT: '\\[("[ !#-~]*"(,"[ !#-~]*")*)?\\]',
+}
+_INT_RE = {(0, 100): "(100|[1-9]?[0-9])", (0, 168): "(16[0-8]|1[0-5][0-9]|[1-9]?[0-9])", (0, 10): "(10|[0-9])"}
+
+
+def _value_re(spec: tuple[Any, ...]) -> str:
+    kind, *args = spec
+    if kind == ENUM:
+        return '"(' + "|".join(a.replace(".", "[.]") for a in args) + ')"'
+    if kind in (INT, INT_OPT):
+        return _INT_RE[tuple(args)]
+    return _VALUE_RE[kind]
+
+
+def _template(event_type: str) -> str:
+    """The data objects of `event_type` the template lane takes (fields in model order, no nulls)."""
+    spec = _SPEC[event_type]
+    names = list(DATA_MODELS[event_type].model_fields)
+
+    def member(name: str) -> str:
+        return f'"{name}":{_value_re(spec[name])}'
+
+    def rest(after: list[str]) -> str:
+        out = ""
+        for name in after:
+            kind = spec[name][0]
+            optional = kind.endswith("?") or kind == BOOL_FALSE
+            out += f"(,{member(name)})?" if optional else f",{member(name)}"
+        return out
+
+    if spec.get("freelancer_id") == (ID_OPT,):  # exactly one party; expert_vetted for freelancers only
+        tail = names[2:]
+        if event_type.startswith("badge."):
+            after = rest(tail[1:])
+            body = (
+                f'({member("freelancer_id")},"badge":"(expert_vetted|rising_talent)"{after}'
+                f'|{member("agency_id")},"badge":"rising_talent"{after})'
+            )
+        else:
+            body = f"({member('freelancer_id')}|{member('agency_id')}){rest(tail)}"
+    elif event_type == "feedback.given":  # at least one score
+        public, private = member("public_score"), member("private_score")
+        body = f"{member('contract_id')}(,{public}(,{private})?|,{private})"
+    else:
+        body = member(names[0]) + rest(names[1:])
+    return "\\{" + body + "\\}"
+
+
+_TEMPLATE_TYPES = [t for t in _TYPES if t != "account.hold_placed"]  # the simulator writes hold_id first
+
+
+def _type_data_re() -> str:
+    """`type` \\x01 `data` of every template: the Parquet lane (type and data are columns there)."""
+    return "(" + "|".join(t.replace(".", "[.]") + "\\x01" + _template(t) for t in _TEMPLATE_TYPES) + ")"
+
+
+def _line_re() -> str:
+    """A whole JSON line of the template lane (with its line end)."""
+    time = '"' + _TIME_RE + '"'
+    head = f'(,"source":{_STR})?(,"specversion":{_STR})?,"data":'
+    types = "|".join(f'"{t.replace(".", "[.]")}","time":{time}{head}{_template(t)}' for t in _TEMPLATE_TYPES)
+    return f'\\{{"id":{_ENVELOPE_ID},"type":({types})\\}}\\r?\\n?'
+
+
+def _ts(time: str) -> str:
+    """The UTC instant of a `time` text that matches `_TIME_RE`, as a naive TIMESTAMP."""
+    oh, om = (f"TRY_CAST(substr({time}, {a}, 2) AS INTEGER)" for a in (21, 24))
+    sign = f"(CASE WHEN substr({time}, 20, 1) = '-' THEN -1 ELSE 1 END)"
+    offset = f"(CASE WHEN length({time}) = 25 THEN {sign} * ({oh} * 3600 + {om} * 60) ELSE 0 END)"
+    return f"(TRY_CAST({time} AS TIMESTAMP) - to_seconds({offset}))"
+
+
+def _template_select(src: str) -> str:
+    """Stage rows of the template lane from `src` (pos, line, id, type, time, source, specversion, d)."""
+    keys = _paths("$.", _KEY_FIELDS)
+    refund = "type = 'payment.made' AND NOT contains(d, '\"refund\":')"
+    return_on = (
+        "(type <> 'freelancer.availability_updated' OR NOT contains(d, '\"return_on\":') "
+        "OR TRY_CAST(json_extract_string(d, '$.return_on') AS DATE) IS NOT NULL)"
+    )
+    cols = ", ".join(f"k[{i}] AS {_q(f)}" for i, f in enumerate(_KEY_FIELDS, 1))
+    return (
+        f"SELECT pos, line, coalesce(ts IS NOT NULL AND {return_on}, false) AS ok, id, type, ts, source, specversion, "
+        f"CASE WHEN {refund} THEN d[1:-2] || ',\"refund\":false}}' ELSE d END AS data, {cols} "
+        f"FROM (SELECT *, {_ts('time')} AS ts, json_extract_string(d, {keys}) AS k FROM ({src}))"
+    )
+
+
+def _jsonl_template(chunk: str) -> str:
+    paths = _paths("$.", _ENVELOPE)
+    src = (
+        "SELECT pos, line, e[1] AS id, e[2] AS type, e[3] AS time, e[4] AS source, e[5] AS specversion, e[6] AS d "
+        f"FROM (SELECT pos, line, json_extract_string(j, {paths}) AS e FROM {chunk} "
+        f"WHERE cand AND regexp_full_match(j, {_lit(_line_re())}))"
+    )
+    return _template_select(src)
+
+
+def _parquet_template(path: str, first: int, columns: set[str]) -> tuple[str, str]:
+    """(the template lane's SELECT, the condition of the rows it takes) of a Parquet file."""
+
+    def col(name: str) -> str:
+        return f"NULLIF({_q(name)}, '')" if name in columns else "NULL::VARCHAR"
+
+    cond = (
+        f"regexp_full_match(type || chr(1) || data, {_lit(_type_data_re())}) AND regexp_matches(id, '[0-9A-Za-z]')"
+        f" AND NOT contains(id, chr(0)) AND regexp_full_match(time, {_lit(_TIME_RE)})"
+        f" AND NOT contains(coalesce({col('source')}, ''), chr(0))"
+        f" AND NOT contains(coalesce({col('specversion')}, ''), chr(0))"
+    )
+    src = (
+        f"SELECT file_row_number + {first} AS pos, file_row_number + 1 AS line, id, type, time, "
+        f"{col('source')} AS source, {col('specversion')} AS specversion, data AS d "
+        f"FROM read_parquet({_lit(path)}, file_row_number = true) WHERE coalesce({cond}, false)"
+    )
+    return _template_select(src), f"coalesce({cond}, false)"
+
+
+def _stage_sql(select: str) -> str:
+    return f"INSERT INTO {_STAGE} {select}"
 
 
 # --- staging ---------------------------------------------------------------------------------------
@@ -369,10 +553,10 @@ class _Stager:
         self.duck = duck
         self.progress = progress
         self.out = _Staged()
-        fields = ", ".join(f"{_q(n)} {t}" for n, t in FIELDS.items())
+        keys = ", ".join(f"{_q(n)} VARCHAR" for n in _KEY_FIELDS)
         duck.execute(
             f"CREATE TEMP TABLE {_STAGE} (pos BIGINT, line BIGINT, ok BOOLEAN, id VARCHAR, type VARCHAR, "
-            f"ts TIMESTAMP, source VARCHAR, specversion VARCHAR, data VARCHAR, {fields})"
+            f"ts TIMESTAMP, source VARCHAR, specversion VARCHAR, data VARCHAR, {keys})"
         )
 
     def _advance(self, n: int) -> None:
@@ -409,9 +593,12 @@ class _Stager:
     def _parquet(self, path: Path, name: str, columns: set[str]) -> None:
         first = self.out.records
         rows = pq.ParquetFile(path).metadata.num_rows
+        template, taken = _parquet_template(str(path), first, columns)
         try:
-            self.duck.execute(_stage_sql(_parquet_env(str(path), first, columns)))
+            self.duck.execute(_stage_sql(template))
+            self.duck.execute(_stage_sql(_checked_sql(_parquet_env(str(path), first, columns, taken))))
         except duckdb.Error:  # e.g. text that is not UTF-8: the reader and validate() will say
+            self.duck.execute(f"DELETE FROM {_STAGE} WHERE pos >= {first}")
             self._records(read_records(path))
             return
         slow = self._not_ok(first, first + rows - 1)
@@ -492,7 +679,8 @@ class _Stager:
         view = f"{_PFX}_chunk"
         self.duck.register(view, table)
         try:
-            self.duck.execute(_stage_sql(_jsonl_env(view)))
+            self.duck.execute(_stage_sql(_jsonl_template(view)))
+            self.duck.execute(_stage_sql(_checked_sql(_jsonl_env(view))))
             slow = self._not_ok(first_pos, first_pos + n)
         except duckdb.Error:  # unreadable for DuckDB as a whole: every line through Python
             self.duck.execute(f"DELETE FROM {_STAGE} WHERE pos >= {first_pos}")
@@ -702,8 +890,11 @@ class _Planner:
             by_table.setdefault(name, []).append(type_)
         for name, types in by_table.items():
             table = schema.metadata.tables[name]
-            cols = ", ".join(_typed_expr(c.name) for c in table.columns)
-            yield table, f"SELECT {cols} FROM {_STAGE} s WHERE s.type IN {_in(types)} AND {keep}"
+            fields = [_FIELD_OF.get(c.name, c.name) for c in table.columns]
+            fields = [f for f in fields if f in FIELDS and f not in _KEY_FIELDS]
+            cols = ", ".join(_typed_expr(c.name, fields) for c in table.columns)
+            inner = f"SELECT s.*, json_extract_string(s.data, {_paths('$.', fields)}) AS v" if fields else "SELECT s.*"
+            yield table, f"SELECT {cols} FROM ({inner} FROM {_STAGE} s WHERE s.type IN {_in(types)} AND {keep}) s"
 
     def drop(self) -> None:
         for kind, name in self.sql(
@@ -729,7 +920,8 @@ _RELATION_OF = {
 }
 
 
-def _typed_expr(column: str) -> str:
+def _typed_expr(column: str, fields: list[str]) -> str:
+    """A typed table's column from a staged row `s` (canonical data's values in `s.v`, by `fields`)."""
     special = {
         "event_id": "s.id",
         "ts": "s.ts",
@@ -737,9 +929,20 @@ def _typed_expr(column: str) -> str:
         "entity_id": "coalesce(s.freelancer_id, s.agency_id)",
         "joined": "s.type = 'agency.member_joined'",
         "granted": "s.type = 'badge.granted'",
-        "actor": 's."by"',
     }
-    return special.get(column, f"s.{_q(column)}")
+    if column in special:
+        return special[column]
+    if column in _KEY_FIELDS:
+        return f"s.{_q(column)}"
+    field = _FIELD_OF.get(column, column)
+    value = f"s.v[{fields.index(field) + 1}]"
+    if column == "missing":  # as json.dumps writes the list (its strings are printable ASCII here)
+        return f"replace({value}, '\",\"', '\", \"')"
+    return value if FIELDS[field] == "VARCHAR" else f"CAST({value} AS {FIELDS[field]})"
+
+
+#: typed table column -> the data field it holds, where the names differ
+_FIELD_OF = {"actor": "by"}
 
 
 def _defining_key(item: Item) -> str | None:
