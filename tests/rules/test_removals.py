@@ -248,7 +248,7 @@ def test_agency_contract_removal_needs_a_top_rated_agency(out):
 def test_status_groups_keep_each_calendar_short() -> None:
     """Requests are evaluated in groups whose days share a weekday and lie within 16 weeks, so each
     group's calendar (its days and their weekly points) has at most 31 days; nothing is lost."""
-    from toprated.evaluation.service import status_groups
+    from toprated.evaluation.request_status import status_groups
 
     start = date(2025, 1, 1)
     pairs = {(f"f{i % 37}", start + timedelta(days=(i * 11) % 400)) for i in range(500)}

@@ -6,8 +6,6 @@ the typed tables (DuckDB file, PostgreSQL, …).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,71 +13,12 @@ from typing import Any
 import ibis
 
 from toprated.evaluation.criteria import STATIC
-from toprated.evaluation.engine import BADGES, Removal, badges_for, evaluate, evaluate_days, qualifying_days
+from toprated.evaluation.engine import BADGES, Removal, badges_for, evaluate, qualifying_days
 from toprated.evaluation.removals import Decision, decide_removals
+from toprated.evaluation.request_status import RequestStatus
 from toprated.evaluation.scratch import Scratch
-from toprated.metrics.sources import Sources, restrict
+from toprated.metrics.sources import Sources, entity_closure, restrict
 from toprated.programme import Programme
-
-
-def entity_closure(src: Sources, ids: Iterable[str], agency_badges: bool = True) -> list[str]:
-    """The entities whose facts an evaluation of `ids` reads: for agencies among them, their owners
-    and members (the agency's own criteria); with `agency_badges`, also the agencies of the
-    freelancers among them, with their owners and members (the badge a member shows)."""
-    ids = sorted(set(ids))
-    m, a = src.memberships, src.agencies
-    agencies = set(a.filter(a.agency_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
-    if agency_badges:
-        agencies |= set(m.filter(m.freelancer_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
-        agencies |= set(a.filter(a.owner_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
-    if not agencies:
-        return ids
-    ag = sorted(agencies)
-    members = set(m.filter(m.agency_id.isin(ag)).freelancer_id.to_pyarrow().to_pylist())
-    owners = set(a.filter(a.agency_id.isin(ag)).owner_id.to_pyarrow().to_pylist())
-    return sorted(set(ids) | agencies | members | owners)
-
-
-#: Requests whose days share a weekday and lie within this many weeks are evaluated together: their
-#: weekly points overlap, so the calendar stays short (at most 2 × 16 − 1 days for 16 weeks).
-STATUS_BLOCK_WEEKS = 16
-
-
-def status_groups(pairs: set[tuple[str, date]], block_weeks: int = STATUS_BLOCK_WEEKS) -> list[set[tuple[str, date]]]:
-    """Split (entity, day) pairs into groups evaluated on one calendar each.
-
-    One calendar for all pairs would evaluate every entity on every day and on each day's 16 weekly
-    points: entities × days. Grouping by weekday and block of weeks evaluates each entity only near
-    its own days, at the cost of one evaluation per group.
-    """
-    groups: dict[tuple[int, int], set[tuple[str, date]]] = defaultdict(set)
-    for entity, day in pairs:
-        n = day.toordinal()
-        groups[(n % 7, n // (7 * block_weeks))].add((entity, day))
-    return [groups[k] for k in sorted(groups)]
-
-
-def _status_at(p: Programme):
-    """Top Rated and JSS of some entities on some days (for feedback-removal decisions)."""
-
-    def status(
-        src: Sources, removals: list[Removal], pairs: set[tuple[str, date]]
-    ) -> dict[tuple[str, date], tuple[bool, Any]]:
-        out: dict[tuple[str, date], tuple[bool, Any]] = {}
-        for group in status_groups(pairs):
-            entities = sorted({e for e, _ in group})
-            scope = restrict(src, entity_closure(src, entities, agency_badges=False))
-            with Scratch(src.backend) as scratch:
-                fr, ag, _ = evaluate_days(scope, p, sorted({d for _, d in group}), scratch, removals)
-                for t in (fr, ag):
-                    rows = t.filter(t.entity_id.isin(entities)).select("entity_id", "at", "top_rated_held", "jss")
-                    for row in rows.to_pyarrow().to_pylist():
-                        key = (row["entity_id"], row["at"])
-                        if key in group:
-                            out[key] = (bool(row["top_rated_held"]), row["jss"])
-        return out
-
-    return status
 
 
 @dataclass(frozen=True)
@@ -110,7 +49,8 @@ def evaluate_store(
     # Decisions depend only on the deciding entity's own requests (and an agency's owner's), all of
     # which the closure holds, so a restricted evaluation decides only what it shows.
     src = restrict(full, entity_closure(full, entity_ids)) if entity_ids else full
-    decisions = decide_removals(src, p, as_of, _status_at(p))
+    with RequestStatus(p) as status_at:
+        decisions = decide_removals(src, p, as_of, status_at)
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
     with Scratch(con) as scratch:
         ev = evaluate(src, p, as_of, scratch, removals)

@@ -7,6 +7,7 @@ uses only the past.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -73,32 +74,43 @@ class Sources:
         return replace(self, **{name: getattr(self, name).filter(lambda t: t.day <= cut) for name in TABLES})
 
 
-def restrict(src: Sources, entity_ids: list[str]) -> Sources:
+def restrict(src: Sources, entity_ids: list[str], ids_table: ir.Table | None = None) -> Sources:
     """Only the facts of these freelancers and agencies, their contracts and those contracts' facts.
 
     Clients' flags stay whole (they are few and any contract may need them). The caller passes the
-    closure it needs (see `toprated.evaluation.service.entity_closure`): an agency's evaluation reads
-    its owner's and members' facts too.
+    closure it needs (see `entity_closure`): an agency's evaluation reads its owner's and members'
+    facts too. For thousands of ids pass them also as `ids_table` (one column `_id`, in the same
+    backend): a semi-join against a table beats a list of thousands of literals.
     """
     ids = list(entity_ids)
-    c = src.contracts.filter(src.contracts.freelancer_id.isin(ids) | src.contracts.agency_id.isin(ids))
+
+    def of_ids(t: ir.Table, column: str) -> ir.Table:
+        if ids_table is None:
+            return t.filter(t[column].isin(ids))
+        return t.semi_join(ids_table, t[column] == ids_table._id)
+
+    contracts = src.contracts
+    if ids_table is None:
+        c = contracts.filter(contracts.freelancer_id.isin(ids) | contracts.agency_id.isin(ids))
+    else:
+        c = of_ids(contracts, "freelancer_id").union(of_ids(contracts, "agency_id"), distinct=True)
     cids = c.select("contract_id")
 
     def by_contract(t: ir.Table) -> ir.Table:
         return t.semi_join(cids, "contract_id")
 
     d = by_contract(src.disputes)
-    holds = src.holds.filter(src.holds.entity_id.isin(ids))
+    holds = of_ids(src.holds, "entity_id")
     return replace(
         src,
-        freelancers=src.freelancers.filter(src.freelancers.freelancer_id.isin(ids)),
-        agencies=src.agencies.filter(src.agencies.agency_id.isin(ids)),
-        profiles=src.profiles.filter(src.profiles.freelancer_id.isin(ids)),
-        availability=src.availability.filter(src.availability.freelancer_id.isin(ids)),
-        activities=src.activities.filter(src.activities.freelancer_id.isin(ids)),
-        readiness_tests=src.readiness_tests.filter(src.readiness_tests.freelancer_id.isin(ids)),
-        agency_profiles=src.agency_profiles.filter(src.agency_profiles.agency_id.isin(ids)),
-        memberships=src.memberships.filter(src.memberships.agency_id.isin(ids)),
+        freelancers=of_ids(src.freelancers, "freelancer_id"),
+        agencies=of_ids(src.agencies, "agency_id"),
+        profiles=of_ids(src.profiles, "freelancer_id"),
+        availability=of_ids(src.availability, "freelancer_id"),
+        activities=of_ids(src.activities, "freelancer_id"),
+        readiness_tests=of_ids(src.readiness_tests, "freelancer_id"),
+        agency_profiles=of_ids(src.agency_profiles, "agency_id"),
+        memberships=of_ids(src.memberships, "agency_id"),
         contracts=c,
         contract_ends=by_contract(src.contract_ends),
         payments=by_contract(src.payments),
@@ -107,7 +119,25 @@ def restrict(src: Sources, entity_ids: list[str]) -> Sources:
         dispute_resolutions=src.dispute_resolutions.semi_join(d.select("dispute_id"), "dispute_id"),
         holds=holds,
         hold_lifts=src.hold_lifts.semi_join(holds.select("hold_id"), "hold_id"),
-        violations=src.violations.filter(src.violations.entity_id.isin(ids)),
-        manual_badges=src.manual_badges.filter(src.manual_badges.entity_id.isin(ids)),
+        violations=of_ids(src.violations, "entity_id"),
+        manual_badges=of_ids(src.manual_badges, "entity_id"),
         removal_requests=by_contract(src.removal_requests),
     )
+
+
+def entity_closure(src: Sources, ids: Iterable[str], agency_badges: bool = True) -> list[str]:
+    """The entities whose facts an evaluation of `ids` reads: for agencies among them, their owners
+    and members (the agency's own criteria); with `agency_badges`, also the agencies of the
+    freelancers among them, with their owners and members (the badge a member shows)."""
+    ids = sorted(set(ids))
+    m, a = src.memberships, src.agencies
+    agencies = set(a.filter(a.agency_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
+    if agency_badges:
+        agencies |= set(m.filter(m.freelancer_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
+        agencies |= set(a.filter(a.owner_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
+    if not agencies:
+        return ids
+    ag = sorted(agencies)
+    members = set(m.filter(m.agency_id.isin(ag)).freelancer_id.to_pyarrow().to_pylist())
+    owners = set(a.filter(a.agency_id.isin(ag)).owner_id.to_pyarrow().to_pylist())
+    return sorted(set(ids) | agencies | members | owners)

@@ -19,8 +19,8 @@ import ibis.expr.types as ir
 
 from toprated.evaluation.engine import evaluate, weekly_points
 from toprated.evaluation.removals import Decision, decide_removals
+from toprated.evaluation.request_status import RequestStatus
 from toprated.evaluation.scratch import Scratch
-from toprated.evaluation.service import _status_at
 from toprated.metrics.asof import ones, union_all
 from toprated.metrics.calendar import arrow_table
 from toprated.metrics.sources import Sources
@@ -100,7 +100,8 @@ def run_week(
     use_stored = bool(earlier) and set(earlier) <= ws.point_days(p.name)
     known, known_until = _stored_decisions(ws, p.name, week)
     deciding = Sources.from_backend(decide_on) if decide_on is not None else src
-    decisions = decide_removals(deciding, p, week, _status_at(p), known, known_until)
+    with RequestStatus(p) as status_at:
+        decisions = decide_removals(deciding, p, week, status_at, known, known_until)
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
     with Scratch(con) as scratch:
