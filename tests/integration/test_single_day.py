@@ -52,3 +52,36 @@ def test_one_day_equals_the_same_day_among_several(store_path: Path, day: date) 
         for a, b in zip(a_rows, b_rows, strict=True):
             diff = {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}
             assert not diff, (a["entity_id"], diff)
+
+
+def test_a_keyed_calendar_equals_a_calendar_of_days(store_path: Path) -> None:
+    """Evaluating (entity, day) pairs on a keyed calendar (each entity on its own days and weekly
+    points, an agency's owner and members on the agency's days) gives, for those pairs, exactly
+    the rows a calendar of all those days gives for everyone."""
+    from toprated.evaluation.request_status import companions_of
+
+    p = load_programme()
+    days = [AS_OF, AS_OF - timedelta(days=45), AS_OF - timedelta(days=200)]
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        src = Sources.from_backend(con)
+        freelancers = sorted(src.freelancers.freelancer_id.to_pyarrow().to_pylist())
+        agencies = sorted(src.agencies.agency_id.to_pyarrow().to_pylist())
+        pairs = {(f, days[i % 3]) for i, f in enumerate(freelancers[::7])}
+        pairs |= {(f, days[(i + 1) % 3]) for i, f in enumerate(freelancers[::23])}
+        pairs |= {(a, days[i % 3]) for i, a in enumerate(agencies)}
+        with Scratch(con) as scratch:
+            fr, ag, _ = evaluate_days(
+                src, p, [], scratch, pairs=pairs, companions=companions_of(src, {e for e, _ in pairs})
+            )
+            keyed = {(r["entity_id"], r["at"]): r for t in (fr, ag) for r in t.to_pyarrow().to_pylist()}
+            fr2, ag2, _ = evaluate_days(src, p, days, scratch)
+            full = {(r["entity_id"], r["at"]): r for t in (fr2, ag2) for r in t.to_pyarrow().to_pylist()}
+    assert agencies and len(pairs) > 60
+    expected = {k: v for k, v in full.items() if k in pairs}
+    assert len(expected) > 60
+    assert {k for k in keyed if k in pairs} == set(expected)  # an entity not yet there has no row
+    assert sum(r["top_rated_held"] for r in expected.values()) > 2
+    for key, row in expected.items():
+        diff = {k: (row[k], keyed[key].get(k)) for k in row if row[k] != keyed[key].get(k)}
+        assert not diff, (key, diff)

@@ -243,20 +243,3 @@ def test_agency_contract_removal_asked_by_the_member_is_refused(out):
 def test_agency_contract_removal_needs_a_top_rated_agency(out):
     assert not out["a-rm-not-tr"].held("top_rated")
     assert decision(out, "a-rm-not-tr", "agency-not-tr")["granted"] is False
-
-
-def test_status_groups_keep_each_calendar_short() -> None:
-    """Requests are evaluated in groups whose days share a weekday and lie within 16 weeks, so each
-    group's calendar (its days and their weekly points) has at most 31 days; nothing is lost."""
-    from toprated.evaluation.request_status import status_groups
-
-    start = date(2025, 1, 1)
-    pairs = {(f"f{i % 37}", start + timedelta(days=(i * 11) % 400)) for i in range(500)}
-    groups = status_groups(pairs)
-    assert set().union(*groups) == pairs and sum(len(g) for g in groups) == len(pairs)
-    for g in groups:
-        days = sorted({d for _, d in g})
-        assert len({d.weekday() for d in days}) == 1
-        points = {d - timedelta(days=7 * k) for d in days for k in range(16)}
-        assert len(points) <= 31
-    assert len(groups) > 7  # 400 days on every weekday: more than one block

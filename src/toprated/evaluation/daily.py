@@ -62,11 +62,11 @@ def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratc
     standing = scratch.keep(standing_by_day(src, cal))  # read for freelancers and agencies
     earnings = scratch.keep(earnings_by_day(src, cal))
     manual = scratch.keep(manual_badges_by_day(src, cal))
-    c = cal.table.select("at", "joined_from", "rt_active_from", "tr_active_from")
+    c = cal.select("at", "joined_from", "rt_active_from", "tr_active_from")
 
     # Freelancers -------------------------------------------------------------------------------
     f = src.freelancers
-    fd = f.join(c, f.day <= c.at).select(
+    fd = f.join(c, [f.day <= c.at, *cal.match(f.freelancer_id, c)]).select(
         entity_id=f.freelancer_id,
         entity_kind=ibis.literal(FREELANCER),
         at=c.at,
@@ -107,7 +107,7 @@ def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratc
     members = scratch.keep(members_by_day(src, cal))
     agg = member_aggregates(members, fd)
     a = src.agencies
-    ad = a.join(c, a.day <= c.at).select(
+    ad = a.join(c, [a.day <= c.at, *cal.match(a.agency_id, c)]).select(
         entity_id=a.agency_id, entity_kind=ibis.literal(AGENCY), at=c.at, owner_id=a.owner_id, created_on=a.day
     )
     ad = _join(ad, jss.filter(jss.entity_kind == AGENCY).drop("entity_kind"))

@@ -46,14 +46,32 @@ def weekly_points(p: Programme, day: date) -> list[date]:
     return [day - timedelta(days=tr.week_days * k) for k in range(tr.weeks_window)]
 
 
-def build_calendar(p: Programme, targets: list[date], stored_points: bool = False) -> tuple[Calendar, pa.Table]:
+#: For a keyed evaluation: entity -> the entities whose facts it reads on its days (an agency's
+#: owner and members).
+Companions = dict[str, list[str]]
+
+
+def build_calendar(
+    p: Programme,
+    targets: list[date],
+    stored_points: bool = False,
+    pairs: set[tuple[str, date]] | None = None,
+    companions: Companions | None = None,
+) -> tuple[Calendar, pa.Table]:
     """The calendar of every day the targets need, and the (at, point) table of weekly points.
 
     With `stored_points` the earlier weekly points come from stored snapshots, so the calendar holds
-    the targets only.
+    the targets only. With `pairs` (entity, target day) the calendar is keyed: each entity gets its
+    own targets and their weekly points, and so do its `companions` on those days.
     """
+    if pairs is not None:
+        targets = sorted({d for _, d in pairs})
     points = {t: weekly_points(p, t) for t in targets}
     days = set(targets) if stored_points else {d for ps in points.values() for d in ps}
+    keyed = None
+    if pairs is not None:
+        own = {(e, d) for e, t in pairs for d in ([t] if stored_points else points[t])}
+        keyed = own | {(c, d) for e, d in own for c in (companions or {}).get(e, ())}
     cal = Calendar(
         days,
         day_bounds={
@@ -71,6 +89,7 @@ def build_calendar(p: Programme, targets: list[date], stored_points: bool = Fals
             "violation_from": p.standing.violation_months,
             "ban_from": p.standing.off_platform_ban_months,
         },
+        pairs=keyed,
     )
     weekly = arrow_table(
         {"at": [t for t, ps in points.items() for _ in ps], "point": [d for ps in points.values() for d in ps]},
@@ -150,13 +169,18 @@ def evaluate_days(
     scratch: Scratch,
     removals: list[Removal] | None = None,
     prior: ir.Table | None = None,
+    pairs: set[tuple[str, date]] | None = None,
+    companions: Companions | None = None,
 ) -> tuple[ir.Table, ir.Table, EntityDays]:
     """Freelancer and agency rows for every target day: all criteria and `<badge>_held` columns.
 
     `prior` holds the weekly points before the targets (from stored snapshots); without it they
-    are evaluated too.
+    are evaluated too. With `pairs` (entity, day), only those are evaluated (see `build_calendar`):
+    read only those rows of the result.
     """
-    calendar, weekly_rows = build_calendar(p, targets, stored_points=prior is not None)
+    calendar, weekly_rows = build_calendar(p, targets, prior is not None, pairs, companions)
+    if pairs is not None:
+        targets = sorted({d for _, d in pairs})
     cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
     ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
     fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, False, prior))

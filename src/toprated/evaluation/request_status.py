@@ -5,43 +5,28 @@ at marketplace scale:
 
 - the facts of every entity that asks (with its owner and members) are copied once into temporary
   tables, so that each evaluation reads a few thousand rows rather than the whole store;
-- the pairs are evaluated in groups whose days share a weekday and lie within a block of weeks:
-  their weekly points overlap, so a group's calendar stays short. One calendar for all pairs would
-  evaluate every asking entity on every asking day and its 16 weekly points.
+- the evaluation runs on a keyed calendar (`toprated.metrics.calendar.Cal`): each entity only on
+  its own days and their weekly points (its agency's owner and members on the agency's days). A
+  calendar of days would evaluate every asking entity on every asking day and its 16 weekly points.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from types import TracebackType
 from typing import Any
 
 from toprated.evaluation.engine import Removal, evaluate_days
 from toprated.evaluation.scratch import Scratch
-from toprated.metrics.calendar import arrow_table
-from toprated.metrics.sources import TABLES, Sources, entity_closure, restrict
+from toprated.metrics.sources import Sources, entity_closure
 from toprated.programme import Programme
-
-#: Weeks per group: with 16, a group's calendar has at most 2 × 16 − 1 days.
-BLOCK_WEEKS = 16
-
-
-def status_groups(pairs: set[tuple[str, date]], block_weeks: int = BLOCK_WEEKS) -> list[set[tuple[str, date]]]:
-    """Split (entity, day) pairs into groups of one weekday and one block of `block_weeks` weeks."""
-    groups: dict[tuple[int, int], set[tuple[str, date]]] = defaultdict(set)
-    for entity, day in pairs:
-        n = day.toordinal()
-        groups[(n % 7, n // (7 * block_weeks))].add((entity, day))
-    return [groups[k] for k in sorted(groups)]
 
 
 class RequestStatus:
     """`StatusAt` for `decide_removals`; use it in a `with` block (it owns temporary tables)."""
 
-    def __init__(self, p: Programme, block_weeks: int = BLOCK_WEEKS) -> None:
+    def __init__(self, p: Programme) -> None:
         self.p = p
-        self.block_weeks = block_weeks
         self._scratch: Scratch | None = None
         self._copied: tuple[Sources, Sources, set[str]] | None = None  # (from, copy, entities covered)
 
@@ -51,13 +36,7 @@ class RequestStatus:
             return self._copied[1]
         if self._scratch is None:
             self._scratch = Scratch(src.backend)
-        closure = entity_closure(src, entities, agency_badges=False)
-        if src.backend.name == "pyspark":  # a copy per table would cost Spark a job each
-            return restrict(src, closure)
-        ids = self._scratch.keep(arrow_table({"_id": closure}, {"_id": "string"}))
-        scope = restrict(src, closure, ids)
-        kept = {name: self._scratch.keep(getattr(scope, name)) for name in TABLES}
-        copy = Sources(backend=src.backend, **kept)
+        copy = self._scratch.facts_of(src, entity_closure(src, entities, agency_badges=False))
         self._copied = (src, copy, set(entities))
         return copy
 
@@ -66,18 +45,14 @@ class RequestStatus:
     ) -> dict[tuple[str, date], tuple[bool, Any]]:
         facts = self._facts(src, {e for e, _ in pairs})
         out: dict[tuple[str, date], tuple[bool, Any]] = {}
-        for group in status_groups(pairs, self.block_weeks):
-            entities = sorted({e for e, _ in group})
-            with Scratch(src.backend) as scratch:
-                closure = entity_closure(facts, entities, agency_badges=False)
-                scope = restrict(facts, closure, scratch.keep(arrow_table({"_id": closure}, {"_id": "string"})))
-                fr, ag, _ = evaluate_days(scope, self.p, sorted({d for _, d in group}), scratch, removals)
-                for t in (fr, ag):
-                    rows = t.filter(t.entity_id.isin(entities)).select("entity_id", "at", "top_rated_held", "jss")
-                    for row in rows.to_pyarrow().to_pylist():
-                        key = (row["entity_id"], row["at"])
-                        if key in group:
-                            out[key] = (bool(row["top_rated_held"]), row["jss"])
+        with Scratch(src.backend) as scratch:
+            companions = companions_of(facts, {e for e, _ in pairs})
+            fr, ag, _ = evaluate_days(facts, self.p, [], scratch, removals, pairs=pairs, companions=companions)
+            for t in (fr, ag):
+                for row in t.select("entity_id", "at", "top_rated_held", "jss").to_pyarrow().to_pylist():
+                    key = (row["entity_id"], row["at"])
+                    if key in pairs:
+                        out[key] = (bool(row["top_rated_held"]), row["jss"])
         return out
 
     def close(self) -> None:
@@ -93,3 +68,16 @@ class RequestStatus:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def companions_of(src: Sources, entities: set[str]) -> dict[str, list[str]]:
+    """For the agencies among `entities`: their owner and everyone who ever was a member."""
+    a, m = src.agencies, src.memberships
+    out: dict[str, set[str]] = {}
+    for row in a.filter(a.agency_id.isin(sorted(entities))).to_pyarrow().to_pylist():
+        out.setdefault(row["agency_id"], set()).add(row["owner_id"])
+    if out:
+        rows = m.filter(m.agency_id.isin(sorted(out))).select("agency_id", "freelancer_id").distinct()
+        for row in rows.to_pyarrow().to_pylist():
+            out[row["agency_id"]].add(row["freelancer_id"])
+    return {k: sorted(v) for k, v in out.items()}

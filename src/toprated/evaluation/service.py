@@ -46,26 +46,28 @@ def evaluate_store(
     too (outcome, weight, eligibility, windows): the per-contract breakdown of `explain`.
     """
     full = Sources.from_backend(con)
-    # Decisions depend only on the deciding entity's own requests (and an agency's owner's), all of
-    # which the closure holds, so a restricted evaluation decides only what it shows.
-    src = restrict(full, entity_closure(full, entity_ids)) if entity_ids else full
-    with RequestStatus(p) as status_at:
-        decisions = decide_removals(src, p, as_of, status_at)
-    removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
-    with Scratch(con) as scratch:
-        ev = evaluate(src, p, as_of, scratch, removals)
-        fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
-        ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
-        contracts: list[dict[str, Any]] = []
-        if contracts_of is not None:
-            ec = ev.days.contracts
-            mine = ec.filter((ec.entity_id == contracts_of) & (ec.at == as_of)).order_by(["started", "contract_id"])
-            contracts = mine.to_pyarrow().to_pylist()
-    if entity_ids:
-        wanted = set(entity_ids)
-        fr = [r for r in fr if r["entity_id"] in wanted]
-        ag = [r for r in ag if r["entity_id"] in wanted]
-    _add_qualifies_on(full, p, as_of, removals, fr, ag, project)
+    with Scratch(con) as facts:
+        # Decisions depend only on the deciding entity's own requests (and an agency's owner's), all
+        # of which the closure holds, so a restricted evaluation decides only what it shows. Its facts
+        # are copied once: every later step then reads a few rows instead of the store's tables.
+        src = facts.facts_of(full, entity_closure(full, entity_ids)) if entity_ids else full
+        with RequestStatus(p) as status_at:
+            decisions = decide_removals(src, p, as_of, status_at)
+        removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
+        with Scratch(con) as scratch:
+            ev = evaluate(src, p, as_of, scratch, removals)
+            fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
+            ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
+            contracts: list[dict[str, Any]] = []
+            if contracts_of is not None:
+                ec = ev.days.contracts
+                mine = ec.filter((ec.entity_id == contracts_of) & (ec.at == as_of))
+                contracts = mine.order_by(["started", "contract_id"]).to_pyarrow().to_pylist()
+        if entity_ids:
+            wanted = set(entity_ids)
+            fr = [r for r in fr if r["entity_id"] in wanted]
+            ag = [r for r in ag if r["entity_id"] in wanted]
+        _add_qualifies_on(src, p, as_of, removals, fr, ag, project)
     return Result(as_of, fr, ag, decisions, contracts)
 
 

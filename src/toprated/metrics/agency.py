@@ -23,8 +23,10 @@ def members_by_day(src: Sources, cal: Cal) -> ir.Table:
     joined = s.filter(s.joined & (s.freelancer_id != s.owner_id)).select(
         "agency_id", member_id=s.freelancer_id, at=s.at, is_owner=ibis.literal(False)
     )
-    c = cal.table.select("at")
-    owners = a.join(c, a.day <= c.at).select("agency_id", member_id=a.owner_id, at=c.at, is_owner=ibis.literal(True))
+    c = cal.select("at")
+    owners = a.join(c, [a.day <= c.at, *cal.match(a.agency_id, c)]).select(
+        "agency_id", member_id=a.owner_id, at=c.at, is_owner=ibis.literal(True)
+    )
     return union_all(owners, joined)
 
 

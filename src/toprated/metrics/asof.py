@@ -39,6 +39,7 @@ def as_of(
 
     `facts` must have at most one row per key and day (see `last_of_day`). The result has the keys,
     the calendar's `at` and the values; keys with no fact yet at a calendar day have no row there.
+    A keyed calendar's entity is matched with the first key.
     """
     if cal.single is not None:
         # One day: the latest fact per key is a filter and a group-by, no window over the history.
@@ -52,8 +53,8 @@ def as_of(
     # An open end is a far-future day rather than NULL: a plain `from <= day < to` lets engines use
     # a range join (DuckDB's IEJoin) instead of comparing every fact with every calendar day.
     iv = facts.select(*keys, *values, _from=facts.day, _to=facts.day.lead().over(w).fill_null(END_OF_TIME))
-    c = cal.table.select(at=cal.table.at, _on=cal.table[on])
-    j = iv.join(c, [iv._from <= c._on, c._on < iv._to])
+    c = cal.select(at=cal.table.at, _on=cal.table[on])
+    j = iv.join(c, [iv._from <= c._on, c._on < iv._to, *cal.match(iv[keys[0]], c)])
     return j.select(*keys, "at", *values)
 
 

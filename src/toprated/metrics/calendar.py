@@ -15,6 +15,8 @@ from datetime import date, timedelta
 import ibis.expr.types as ir
 import pyarrow as pa
 
+ENTITY = "cal_entity"  # the entity column of a keyed calendar
+
 _ARROW = {"date": pa.date32(), "string": pa.string(), "int64": pa.int64(), "boolean": pa.bool_()}
 
 
@@ -47,35 +49,66 @@ class Calendar:
         days: Iterable[date],
         day_bounds: dict[str, int],
         month_bounds: dict[str, int],
+        pairs: Iterable[tuple[str, date]] | None = None,
     ) -> None:
-        self.days = sorted(set(days))
+        self.pairs = sorted(set(pairs)) if pairs is not None else None
+        self.days = sorted({d for _, d in self.pairs}) if self.pairs is not None else sorted(set(days))
         self.day_bounds = dict(day_bounds)
         self.month_bounds = dict(month_bounds)
 
-    def rows(self) -> dict[str, list[date]]:
-        cols: dict[str, list[date]] = {"at": list(self.days)}
+    def rows(self) -> dict[str, list]:
+        """One row per day, or with `pairs`, one per (entity, day) with the entity in `ENTITY`."""
+        bounds: dict[str, dict[date, date]] = {}
         for name, n in self.day_bounds.items():
-            cols[name] = [d - timedelta(days=n) for d in self.days]
+            bounds[name] = {d: d - timedelta(days=n) for d in self.days}
         for name, n in self.month_bounds.items():
-            cols[name] = [months_before(d, n) for d in self.days]
+            bounds[name] = {d: months_before(d, n) for d in self.days}
+        days = list(self.days) if self.pairs is None else [d for _, d in self.pairs]
+        cols: dict[str, list] = {"at": days}
+        cols.update({name: [b[d] for d in days] for name, b in bounds.items()})
+        if self.pairs is not None:
+            cols[ENTITY] = [e for e, _ in self.pairs]
         return cols
 
     def arrow(self) -> pa.Table:
         cols = self.rows()
-        return arrow_table(cols, {name: "date" for name in cols})
+        return arrow_table(cols, {name: "string" if name == ENTITY else "date" for name in cols})
 
 
 @dataclass(frozen=True)
 class Cal:
     """A calendar as the metrics see it: the table to join, and, when it holds a single day, that
     row's values, so that metrics can aggregate directly instead of joining intervals (the weekly
-    run evaluates one day; sorting whole histories for it would cost most of the run)."""
+    run evaluates one day; sorting whole histories for it would cost most of the run).
+
+    A *keyed* calendar lists (entity, day) pairs instead of days (column `ENTITY`): each entity is
+    evaluated on its own days only. Every join of facts to it also matches the fact's key to the
+    entity (`match`). Rows for other (entity, day) pairs may come out of a keyed evaluation, built
+    from partial facts: read only the pairs asked for.
+    """
 
     table: ir.Table
     single: dict[str, date] | None = None
+    keyed: bool = False
 
     @classmethod
     def of(cls, table: ir.Table, calendar: Calendar) -> Cal:
+        if calendar.pairs is not None:
+            return cls(table, None, keyed=True)
         rows = calendar.rows()
         single = {k: v[0] for k, v in rows.items()} if len(calendar.days) == 1 else None
         return cls(table, single)
+
+    @property
+    def columns(self) -> list[str]:
+        """The day and its bounds (without the entity of a keyed calendar)."""
+        return [c for c in self.table.columns if c != ENTITY]
+
+    def select(self, *columns: str, **named: ir.Value) -> ir.Table:
+        """These calendar columns, and the entity when keyed (to be matched with `match`)."""
+        keep = [ENTITY] if self.keyed else []
+        return self.table.select(*columns, *keep, **named)
+
+    def match(self, key: ir.Value, days: ir.Table) -> list[ir.BooleanValue]:
+        """The join predicate tying a fact's key to a keyed calendar's entity (none when not keyed)."""
+        return [key == days[ENTITY]] if self.keyed else []

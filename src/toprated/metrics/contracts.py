@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.metrics.asof import as_of, last_of_day, ones
-from toprated.metrics.calendar import Cal
+from toprated.metrics.calendar import ENTITY, Cal
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 
@@ -96,8 +96,8 @@ def _dispute_state(src: Sources, cal: Cal) -> ir.Table:
     dr = d.left_join(r, d.dispute_id == r.dispute_id).select(
         d.contract_id, opened=d.day, resolved=r.day, outcome=r.outcome
     )
-    c = cal.table.select("at")
-    j = dr.join(c, dr.opened <= c.at)
+    c = cal.select("at")
+    j = dr.join(c, [dr.opened <= c.at, *cal.match(dr.contract_id, c)])
     resolved = j.resolved.notnull() & (j.resolved <= j.at)
     return j.group_by(["contract_id", "at"]).aggregate(
         open_dispute=ones(~resolved).max() > 0,
@@ -111,6 +111,19 @@ def _weight_centi(earnings: ir.NumericValue, span: ir.IntegerValue, p: Programme
     tier = ibis.cases(*((earnings <= money(t.up_to), centi(t.weight)) for t in w.tiers), else_=centi(w.above))
     steps = (span // w.span_step_days).cast("int64")
     return ibis.least(tier + steps * 100, centi(w.max)).cast("int64")
+
+
+def _started_by(c: ir.Table, cal: Cal) -> tuple[ir.Table, Cal]:
+    """(contract, calendar row) for each calendar day on or after the contract's start, and the
+    calendar the contract's own facts are read on: the same one, or, for a keyed calendar, the
+    (contract, day) pairs its freelancer's and agency's days give."""
+    t = cal.table
+    if not cal.keyed:
+        return c.join(t, c.started <= t.at), cal
+    by_freelancer = c.join(t, [c.started <= t.at, c.freelancer_id == t[ENTITY]]).drop(ENTITY)
+    by_agency = c.join(t, [c.started <= t.at, c.agency_id == t[ENTITY]]).drop(ENTITY)
+    cd = by_freelancer.union(by_agency, distinct=True)
+    return cd, Cal(cd.select(at=cd.at, **{ENTITY: cd.contract_id}).distinct(), keyed=True)
 
 
 def contract_days(src: Sources, cal: Cal, p: Programme) -> ir.Table:
@@ -133,10 +146,15 @@ def contract_days(src: Sources, cal: Cal, p: Programme) -> ir.Table:
     )
     ends = src.contract_ends.select("contract_id", end_day="day", end_reason="reason")
     flags = src.client_flags.group_by("client_id").aggregate(flagged_on=src.client_flags.day.min())
-    cd = c.join(cal.table, c.started <= cal.table.at)
+    cd, per_contract = _started_by(c, cal)
     cd = cd.left_join(ends, "contract_id").drop("contract_id_right")
     cd = cd.left_join(flags, "client_id").drop("client_id_right")
-    for state in (_payment_state(src, cal, p), _feedback_state(src, cal), _dispute_state(src, cal)):
+    states = (
+        _payment_state(src, per_contract, p),
+        _feedback_state(src, per_contract),
+        _dispute_state(src, per_contract),
+    )
+    for state in states:
         cd = cd.left_join(state, ["contract_id", "at"]).drop("contract_id_right", "at_right")
 
     ended = cd.end_day.notnull() & (cd.end_day <= cd.at)
@@ -185,7 +203,7 @@ def contract_days(src: Sources, cal: Cal, p: Programme) -> ir.Table:
         "client_id",
         "agency_id",
         "category",
-        *cal.table.columns,
+        *cal.columns,
         "started",
         "last_paid",
         "end_day",

@@ -22,12 +22,12 @@ def standing_by_day(src: Sources, cal: Cal) -> ir.Table:
     """
     h, lifts = src.holds, src.hold_lifts
     hl = h.left_join(lifts, h.hold_id == lifts.hold_id).select(h.entity_id, placed=h.day, lifted=lifts.day)
-    c = cal.table.select("at", "hold_from", "violation_from", "ban_from")
-    hj = hl.join(c, [hl.placed <= c.at, hl.lifted.isnull() | (hl.lifted > c.hold_from)])
+    c = cal.select("at", "hold_from", "violation_from", "ban_from")
+    hj = hl.join(c, [hl.placed <= c.at, hl.lifted.isnull() | (hl.lifted > c.hold_from), *cal.match(hl.entity_id, c)])
     holds = hj.group_by(["entity_id", "at"]).aggregate(holds=hj.count())
 
     v = src.violations
-    vj = v.join(c, [v.day <= c.at, v.day > ibis.least(c.violation_from, c.ban_from)])
+    vj = v.join(c, [v.day <= c.at, v.day > ibis.least(c.violation_from, c.ban_from), *cal.match(v.entity_id, c)])
     recent = vj.day > vj.violation_from
     banned = (vj.kind == "off_platform_payment") & (vj.day > vj.ban_from)
     viol = vj.group_by(["entity_id", "at"]).aggregate(
