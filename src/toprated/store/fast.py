@@ -346,8 +346,8 @@ def _fields_of(x: str, first: int) -> str:
     return ", ".join(f"{x}[{first + i}] AS r_{name}" for i, name in enumerate(FIELDS))
 
 
-def _jsonl_env(chunk: str) -> str:
-    """pos, line, the envelope, env_ok, data keys `dk` and data JSON texts `r_<field>` of each JSON line."""
+def _jsonl_env(src: str) -> str:
+    """pos, line, the envelope, env_ok, data keys `dk` and data JSON texts `r_<field>` of lines `src` (j)."""
     paths = _paths("$.", _ENVELOPE[:-1])[:-1] + ", " + _paths("$.data.", list(FIELDS))[1:]
 
     def text(i: int) -> str:
@@ -359,8 +359,7 @@ def _jsonl_env(chunk: str) -> str:
     guard = "NOT contains(j, '\\') AND json_valid(j) AND NOT regexp_matches(j, ',\\s*[\\]}]')"
     parsed = (
         f"SELECT pos, line, json_keys(j, ['$', '$.data']) AS k, CAST(json_extract(j, {paths}) AS VARCHAR[]) AS x "
-        f"FROM (SELECT pos, line, CASE WHEN {guard} THEN j END AS j FROM {chunk} "
-        f"WHERE cand AND NOT regexp_full_match(j, {_lit(_line_re())}))"
+        f"FROM (SELECT pos, line, CASE WHEN {guard} THEN j END AS j FROM ({src}))"
     )
     return (
         f"SELECT pos, line, {text(1)} AS id, {text(2)} AS type, {text(3)} AS time, {text(4)} AS source, "
@@ -368,19 +367,10 @@ def _jsonl_env(chunk: str) -> str:
     )
 
 
-def _parquet_env(path: str, first: int, columns: set[str], skip: str) -> str:
-    """pos, line, the envelope, env_ok, data keys `dk` and data JSON texts `r_<field>` of each Parquet row."""
-
-    def col(name: str) -> str:
-        return f"NULLIF({_q(name)}, '')" if name in columns else "NULL::VARCHAR"
-
+def _parquet_env(src: str) -> str:
+    """pos, line, the envelope, env_ok, data keys `dk` and data JSON texts `r_<field>` of Parquet rows `src`."""
     guard = "NOT contains(data, '\\') AND json_valid(data) AND NOT regexp_matches(data, ',\\s*[\\]}]')"
-    inner = (
-        f"SELECT file_row_number + {first} AS pos, file_row_number + 1 AS line, {col('id')} AS id, "
-        f"{col('type')} AS type, {col('time')} AS time, {col('source')} AS source, "
-        f"{col('specversion')} AS specversion, CASE WHEN {guard} THEN data END AS d "
-        f"FROM read_parquet({_lit(path)}, file_row_number = true) WHERE NOT {skip}"
-    )
+    inner = f"SELECT pos, line, id, type, time, source, specversion, CASE WHEN {guard} THEN data END AS d FROM ({src})"
     fields = _paths("$.", list(FIELDS))
     parsed = f"SELECT *, json_keys(d) AS dk, CAST(json_extract(d, {fields}) AS VARCHAR[]) AS x FROM ({inner})"
     return (
@@ -392,13 +382,15 @@ def _parquet_env(path: str, first: int, columns: set[str], skip: str) -> str:
 # --- the template lane: the exact shapes the simulator (and any compact, model-ordered writer) produces ---
 #
 # A regular expression that matches the whole text proves everything `_checked_sql` checks (but the
-# calendar validity of dates, checked after): JSON in model field order, no whitespace, no escapes,
-# values in canonical form. Such data is its own canonical JSON (but for payment.made's default
-# `"refund":false`), so nothing is rebuilt. Rows it does not match take the general lane.
+# calendar validity of dates, checked after): JSON without whitespace or escapes, values in canonical
+# form, each field once. In model field order such data is its own canonical JSON (but for
+# payment.made's default `"refund":false`); in another order it is rebuilt field by field. Rows no
+# template matches take the general lane.
 
 _STR = '"[^"\\\\\\x00-\\x1f]*"'
 _NONEMPTY = '"[^"\\\\\\x00-\\x1f]+"'
 _ENVELOPE_ID = '"[^"\\\\\\x00-\\x1f]*[0-9A-Za-z][^"\\\\\\x00-\\x1f]*"'
+_MONEY_RE = '"([1-9][0-9]{0,13}[.][0-9]{2}|0[.](0[1-9]|[1-9][0-9]))"'
 _VALUE_RE = {
     ID: _NONEMPTY,
     ID_OPT: _NONEMPTY,
@@ -407,12 +399,14 @@ _VALUE_RE = {
     BOOL: "(true|false)",
     BOOL_FALSE: "(true|false)",
     SCORE_OPT: "([1-4][.][0-9]|5[.]0)",  # one decimal: its own repr
-    MONEY: '"([1-9][0-9]{0,13}[.][0-9]{2}|0[.](0[1-9]|[1-9][0-9]))"',
-    MONEY_OPT: '"([1-9][0-9]{0,13}[.][0-9]{2}|0[.](0[1-9]|[1-9][0-9]))"',
+    MONEY: _MONEY_RE,
+    MONEY_OPT: _MONEY_RE,
     DAY_OPT: '"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"',
     STRLIST_OPT: '\\[("[ !#-~]*"(,"[ !#-~]*")*)?\\]',
 }
 _INT_RE = {(0, 100): "(100|[1-9]?[0-9])", (0, 168): "(16[0-8]|1[0-5][0-9]|[1-9]?[0-9])", (0, 10): "(10|[0-9])"}
+#: types whose simulated data comes in another order than the model's: that order too
+_OTHER_ORDER = {"account.hold_placed": ["hold_id", "freelancer_id", "agency_id", "reason"]}
 
 
 def _value_re(spec: tuple[Any, ...]) -> str:
@@ -424,54 +418,67 @@ def _value_re(spec: tuple[Any, ...]) -> str:
     return _VALUE_RE[kind]
 
 
-def _template(event_type: str) -> str:
-    """The data objects of `event_type` the template lane takes (fields in model order, no nulls)."""
+def _template(event_type: str, names: list[str]) -> str:
+    """The data objects of `event_type` with fields in the order `names` (no nulls) as a regex."""
     spec = _SPEC[event_type]
-    names = list(DATA_MODELS[event_type].model_fields)
 
     def member(name: str) -> str:
         return f'"{name}":{_value_re(spec[name])}'
 
-    def rest(after: list[str]) -> str:
-        out = ""
-        for name in after:
-            kind = spec[name][0]
-            optional = kind.endswith("?") or kind == BOOL_FALSE
-            out += f"(,{member(name)})?" if optional else f",{member(name)}"
-        return out
+    def optional(name: str) -> bool:
+        return spec[name][0].endswith("?") or spec[name][0] == BOOL_FALSE
 
-    if spec.get("freelancer_id") == (ID_OPT,):  # exactly one party; expert_vetted for freelancers only
-        tail = names[2:]
-        if event_type.startswith("badge."):
-            after = rest(tail[1:])
-            body = (
-                f'({member("freelancer_id")},"badge":"(expert_vetted|rising_talent)"{after}'
-                f'|{member("agency_id")},"badge":"rising_talent"{after})'
-            )
+    parts = []  # (regex, optional) in order; a party pair becomes one required part
+    for name in names:
+        if name == "agency_id" and spec.get("freelancer_id") == (ID_OPT,):
+            continue
+        if name == "freelancer_id" and spec.get("freelancer_id") == (ID_OPT,):  # exactly one party
+            parts.append((f"({member('freelancer_id')}|{member('agency_id')})", False))
+        elif event_type == "feedback.given" and name in ("public_score", "private_score"):
+            if name == "public_score":  # at least one score
+                public, private = member("public_score"), member("private_score")
+                parts.append((f"({public}(,{private})?|{private})", False))
         else:
-            body = f"({member('freelancer_id')}|{member('agency_id')}){rest(tail)}"
-    elif event_type == "feedback.given":  # at least one score
-        public, private = member("public_score"), member("private_score")
-        body = f"{member('contract_id')}(,{public}(,{private})?|,{private})"
-    else:
-        body = member(names[0]) + rest(names[1:])
+            parts.append((member(name), optional(name)))
+    body = ""
+    for i, (regex, opt) in enumerate(parts):
+        sep = "," if i else ""
+        body += f"({sep}{regex})?" if opt else f"{sep}{regex}"
     return "\\{" + body + "\\}"
 
 
-_TEMPLATE_TYPES = [t for t in _TYPES if t != "account.hold_placed"]  # the simulator writes hold_id first
+def _templates(event_type: str) -> list[str]:
+    model = list(DATA_MODELS[event_type].model_fields)
+    out = [_template(event_type, model)]
+    if event_type in _OTHER_ORDER:
+        out.append(_template(event_type, _OTHER_ORDER[event_type]))
+    return out
 
 
-def _type_data_re() -> str:
-    """`type` \\x01 `data` of every template: the Parquet lane (type and data are columns there)."""
-    return "(" + "|".join(t.replace(".", "[.]") + "\\x01" + _template(t) for t in _TEMPLATE_TYPES) + ")"
-
-
-def _line_re() -> str:
-    """A whole JSON line of the template lane (with its line end)."""
+def _matches(type_: str, text: str, lines: bool = False) -> str:
+    """SQL: does `text` (the data, or with `lines` the whole JSON line) match a template of its `type_`."""
     time = '"' + _TIME_RE + '"'
-    head = f'(,"source":{_STR})?(,"specversion":{_STR})?,"data":'
-    types = "|".join(f'"{t.replace(".", "[.]")}","time":{time}{head}{_template(t)}' for t in _TEMPLATE_TYPES)
-    return f'\\{{"id":{_ENVELOPE_ID},"type":({types})\\}}\\r?\\n?'
+    head = f'\\{{"id":{_ENVELOPE_ID},"type":"{{}}","time":{time}(,"source":{_STR})?(,"specversion":{_STR})?,"data":'
+    whens = []
+    for t in _TYPES:
+        regexes = _templates(t)
+        if lines:
+            regexes = [head.replace("{}", t.replace(".", "[.]")) + r + "\\}\\r?\\n?" for r in regexes]
+        test = " OR ".join(f"regexp_full_match({text}, {_lit(r)})" for r in regexes)
+        whens.append(f"WHEN {_lit(t)} THEN {test}")
+    return f"coalesce(CASE {type_} {' '.join(whens)} ELSE false END, false)"
+
+
+def _canonical(d: str) -> str:
+    """The canonical JSON of template-lane data `d` of type `type`."""
+    whens = []
+    for t, order in _OTHER_ORDER.items():
+        model = list(DATA_MODELS[t].model_fields)
+        if order != model:
+            parts = ", ".join(f"('\"{n}\":' || json_extract({d}, '$.{n}'))" for n in model)
+            whens.append(f"WHEN type = {_lit(t)} THEN '{{' || concat_ws(',', {parts}) || '}}'")
+    refund = f"WHEN type = 'payment.made' AND NOT contains({d}, '\"refund\":') THEN {d}[1:-2] || ',\"refund\":false}}'"
+    return f"CASE {refund} {' '.join(whens)} ELSE {d} END"
 
 
 def _ts(time: str) -> str:
@@ -485,7 +492,6 @@ def _ts(time: str) -> str:
 def _template_select(src: str) -> str:
     """Stage rows of the template lane from `src` (pos, line, id, type, time, source, specversion, d)."""
     keys = _paths("$.", _KEY_FIELDS)
-    refund = "type = 'payment.made' AND NOT contains(d, '\"refund\":')"
     return_on = (
         "(type <> 'freelancer.availability_updated' OR NOT contains(d, '\"return_on\":') "
         "OR TRY_CAST(json_extract_string(d, '$.return_on') AS DATE) IS NOT NULL)"
@@ -493,43 +499,50 @@ def _template_select(src: str) -> str:
     cols = ", ".join(f"k[{i}] AS {_q(f)}" for i, f in enumerate(_KEY_FIELDS, 1))
     return (
         f"SELECT pos, line, coalesce(ts IS NOT NULL AND {return_on}, false) AS ok, id, type, ts, source, specversion, "
-        f"CASE WHEN {refund} THEN d[1:-2] || ',\"refund\":false}}' ELSE d END AS data, {cols} "
+        f"{_canonical('d')} AS data, {cols} "
         f"FROM (SELECT *, {_ts('time')} AS ts, json_extract_string(d, {keys}) AS k FROM ({src}))"
     )
 
 
-def _jsonl_template(chunk: str) -> str:
-    paths = _paths("$.", _ENVELOPE)
-    src = (
-        "SELECT pos, line, e[1] AS id, e[2] AS type, e[3] AS time, e[4] AS source, e[5] AS specversion, e[6] AS d "
-        f"FROM (SELECT pos, line, json_extract_string(j, {paths}) AS e FROM {chunk} "
-        f"WHERE cand AND regexp_full_match(j, {_lit(_line_re())}))"
+def _jsonl_sql(chunk: str) -> str:
+    """Stage every candidate line of `chunk` (pos, line, cand, j): template lane, else general lane."""
+    part = lambda i: f"split_part(j, '\"', {i})"  # noqa: E731 - the n-th piece between quotes
+    body = "rtrim(j, chr(13) || chr(10))"
+    fields = (
+        f"SELECT pos, line, {part(4)} AS id, {part(8)} AS type, {part(12)} AS time, "
+        f"CASE WHEN {part(14)} = 'source' THEN {part(16)} END AS source, "
+        f"CASE WHEN {part(14)} = 'specversion' THEN {part(16)} WHEN {part(18)} = 'specversion' THEN {part(20)} "
+        f"END AS specversion, {body}[strpos({body}, ',\"data\":') + 8:-2] AS d FROM src WHERE m"
     )
-    return _template_select(src)
+    src = f"SELECT pos, line, j, {_matches(part(8), 'j', lines=True)} AS m FROM {chunk} WHERE cand"
+    return (
+        f"INSERT INTO {_STAGE} WITH src AS MATERIALIZED ({src}) {_template_select(fields)} "
+        f"UNION ALL {_checked_sql(_jsonl_env('SELECT pos, line, j FROM src WHERE NOT m'))}"
+    )
 
 
-def _parquet_template(path: str, first: int, columns: set[str]) -> tuple[str, str]:
-    """(the template lane's SELECT, the condition of the rows it takes) of a Parquet file."""
+def _parquet_sql(path: str, first: int, columns: set[str]) -> str:
+    """Stage every row of a Parquet file: template lane, else general lane (empty cells are absent)."""
 
     def col(name: str) -> str:
         return f"NULLIF({_q(name)}, '')" if name in columns else "NULL::VARCHAR"
 
-    cond = (
-        f"regexp_full_match(type || chr(1) || data, {_lit(_type_data_re())}) AND regexp_matches(id, '[0-9A-Za-z]')"
-        f" AND NOT contains(id, chr(0)) AND regexp_full_match(time, {_lit(_TIME_RE)})"
-        f" AND NOT contains(coalesce({col('source')}, ''), chr(0))"
-        f" AND NOT contains(coalesce({col('specversion')}, ''), chr(0))"
+    envelope = (
+        f"regexp_matches(id, '[0-9A-Za-z]') AND NOT contains(id, chr(0)) AND regexp_full_match(time, {_lit(_TIME_RE)})"
+        " AND NOT contains(coalesce(source, ''), chr(0)) AND NOT contains(coalesce(specversion, ''), chr(0))"
     )
-    src = (
-        f"SELECT file_row_number + {first} AS pos, file_row_number + 1 AS line, id, type, time, "
-        f"{col('source')} AS source, {col('specversion')} AS specversion, data AS d "
-        f"FROM read_parquet({_lit(path)}, file_row_number = true) WHERE coalesce({cond}, false)"
+    rows = (
+        f"SELECT file_row_number + {first} AS pos, file_row_number + 1 AS line, {col('id')} AS id, "
+        f"{col('type')} AS type, {col('time')} AS time, {col('source')} AS source, "
+        f"{col('specversion')} AS specversion, data FROM read_parquet({_lit(path)}, file_row_number = true)"
     )
-    return _template_select(src), f"coalesce({cond}, false)"
-
-
-def _stage_sql(select: str) -> str:
-    return f"INSERT INTO {_STAGE} {select}"
+    src = f"SELECT *, coalesce({envelope}, false) AND {_matches('type', 'data')} AS m FROM ({rows})"
+    template = "SELECT pos, line, id, type, time, source, specversion, data AS d FROM src WHERE m"
+    general = "SELECT pos, line, id, type, time, source, specversion, data FROM src WHERE NOT m"
+    return (
+        f"INSERT INTO {_STAGE} WITH src AS MATERIALIZED ({src}) {_template_select(template)} "
+        f"UNION ALL {_checked_sql(_parquet_env(general))}"
+    )
 
 
 # --- staging ---------------------------------------------------------------------------------------
@@ -593,10 +606,8 @@ class _Stager:
     def _parquet(self, path: Path, name: str, columns: set[str]) -> None:
         first = self.out.records
         rows = pq.ParquetFile(path).metadata.num_rows
-        template, taken = _parquet_template(str(path), first, columns)
         try:
-            self.duck.execute(_stage_sql(template))
-            self.duck.execute(_stage_sql(_checked_sql(_parquet_env(str(path), first, columns, taken))))
+            self.duck.execute(_parquet_sql(str(path), first, columns))
         except duckdb.Error:  # e.g. text that is not UTF-8: the reader and validate() will say
             self.duck.execute(f"DELETE FROM {_STAGE} WHERE pos >= {first}")
             self._records(read_records(path))
@@ -679,8 +690,7 @@ class _Stager:
         view = f"{_PFX}_chunk"
         self.duck.register(view, table)
         try:
-            self.duck.execute(_stage_sql(_jsonl_template(view)))
-            self.duck.execute(_stage_sql(_checked_sql(_jsonl_env(view))))
+            self.duck.execute(_jsonl_sql(view))
             slow = self._not_ok(first_pos, first_pos + n)
         except duckdb.Error:  # unreadable for DuckDB as a whole: every line through Python
             self.duck.execute(f"DELETE FROM {_STAGE} WHERE pos >= {first_pos}")
