@@ -9,6 +9,7 @@ savepoints, so nothing is written before everything is checked). The data is app
 from __future__ import annotations
 
 import gc
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -123,6 +124,11 @@ class Store:
 
         if self._duck is not None:
             backend = ibis.duckdb.from_connection(self._duck.cursor())
+            # An evaluation of a million freelancers would otherwise let DuckDB take 80% of the
+            # machine's memory; with a limit it spills to disk instead (TOPRATED_DUCKDB_MEMORY).
+            limit = os.environ.get("TOPRATED_DUCKDB_MEMORY", "3GB")
+            self._duck.execute(f"SET memory_limit = '{limit}'")
+            self._duck.execute("SET preserve_insertion_order = false")
         elif self.dialect == "postgresql":
             url = self.engine.url
             options = {k: v for k, v in url.query.items() if isinstance(v, str)}
