@@ -128,7 +128,6 @@ class Store:
             # machine's memory; with a limit it spills to disk instead (TOPRATED_DUCKDB_MEMORY).
             limit = os.environ.get("TOPRATED_DUCKDB_MEMORY", "3GB")
             self._duck.execute(f"SET memory_limit = '{limit}'")
-            self._duck.execute("SET preserve_insertion_order = false")
         elif self.dialect == "postgresql":
             url = self.engine.url
             options = {k: v for k, v in url.query.items() if isinstance(v, str)}
