@@ -56,7 +56,8 @@ def _profile_ok(completeness: ir.IntegerValue, photo: ir.BooleanValue, elance: i
 
 
 def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch) -> EntityDays:
-    cd = contract_days(src, cal, p)
+    # kept: the freelancer's and the agency's view of a contract both read it (computed once)
+    cd = scratch.keep(contract_days(src, cal, p))
     ec = scratch.keep(entity_contracts(cd, removals))
     jss = scratch.keep(jss_by_day(ec, p))
     standing = scratch.keep(standing_by_day(src, cal))  # read for freelancers and agencies
