@@ -506,15 +506,24 @@ def _template_select(src: str) -> str:
 
 def _jsonl_sql(chunk: str) -> str:
     """Stage every candidate line of `chunk` (pos, line, cand, j): template lane, else general lane."""
-    part = lambda i: f"split_part(j, '\"', {i})"  # noqa: E731 - the n-th piece between quotes
-    body = "rtrim(j, chr(13) || chr(10))"
+    # A template line is `{"id":…,"type":…,"time":…[,"source":…][,"specversion":…],"data":{…}}` and its strings
+    # hold no quote: each `","name":` is the first of its kind and the values lie between them.
+    seps = {"type": '","type":"', "time": '","time":"', "source": '","source":"', "spec": '","specversion":"'}
+    seps["data"] = '","data":'
+    at = ", ".join(f"strpos(j, {_lit(sep)}) AS p_{name}" for name, sep in seps.items())
+    tail = "(CASE WHEN ends_with(j, chr(13) || chr(10)) THEN 3 WHEN ends_with(j, chr(10)) THEN 2 ELSE 1 END)"
+    after_time = "(CASE WHEN p_source > 0 THEN p_source WHEN p_spec > 0 THEN p_spec ELSE p_data END)"
     fields = (
-        f"SELECT pos, line, {part(4)} AS id, {part(8)} AS type, {part(12)} AS time, "
-        f"CASE WHEN {part(14)} = 'source' THEN {part(16)} END AS source, "
-        f"CASE WHEN {part(14)} = 'specversion' THEN {part(16)} WHEN {part(18)} = 'specversion' THEN {part(20)} "
-        f"END AS specversion, {body}[strpos({body}, ',\"data\":') + 8:-2] AS d FROM src WHERE m"
+        "SELECT pos, line, substr(j, 8, p_type - 8) AS id, substr(j, p_type + 10, p_time - p_type - 10) AS type, "
+        f"substr(j, p_time + 10, {after_time} - p_time - 10) AS time, "
+        "CASE WHEN p_source > 0 THEN substr(j, p_source + 12, "
+        "(CASE WHEN p_spec > 0 THEN p_spec ELSE p_data END) - p_source - 12) END AS source, "
+        "CASE WHEN p_spec > 0 THEN substr(j, p_spec + 17, p_data - p_spec - 17) END AS specversion, "
+        f"substr(j, p_data + 9, length(j) - {tail} - p_data - 8) AS d FROM (SELECT *, {at} FROM src WHERE m)"
     )
-    src = f"SELECT pos, line, j, {_matches(part(8), 'j', lines=True)} AS m FROM {chunk} WHERE cand"
+    p_type, p_time = (f"strpos(j, {_lit(seps[n])})" for n in ("type", "time"))
+    type_ = f"substr(j, {p_type} + 10, {p_time} - {p_type} - 10)"
+    src = f"SELECT pos, line, j, {_matches(type_, 'j', lines=True)} AS m FROM {chunk} WHERE cand"
     return (
         f"INSERT INTO {_STAGE} WITH src AS MATERIALIZED ({src}) {_template_select(fields)} "
         f"UNION ALL {_checked_sql(_jsonl_env('SELECT pos, line, j FROM src WHERE NOT m'))}"
