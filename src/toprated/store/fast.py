@@ -87,6 +87,10 @@ from toprated.store.rows import TYPED_TABLE
 
 __all__ = ["import_files"]
 
+#: What the last `import_files` did: records read, staged as ok, read per event (slow), ok but
+#: decided by plan.py (exact), decided here (simple). For tests and benchmarks.
+LAST_STATS: dict[str, int] = {}
+
 #: JSON Lines are staged this many bytes at a time (whole lines).
 CHUNK_BYTES = 128 << 20
 _PFX = "_toprated_fast"
@@ -188,7 +192,7 @@ _TIME_RE = (
     "(1[1-9]|[2-8][0-9]|9[0-8])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
     "(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?"
 )
-_STRLIST_RE = '\\[("[ !#-~]*"(,"[ !#-~]*")*)?\\]'
+_STRLIST_RE = '\\[("[ !#-\\[\\]-~]*"(,"[ !#-\\[\\]-~]*")*)?\\]'
 _REQUIRED = {ID, TEXT, ENUM, BOOL, INT, MONEY}
 
 
@@ -402,7 +406,7 @@ _VALUE_RE = {
     MONEY: _MONEY_RE,
     MONEY_OPT: _MONEY_RE,
     DAY_OPT: '"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"',
-    STRLIST_OPT: '\\[("[ !#-~]*"(,"[ !#-~]*")*)?\\]',
+    STRLIST_OPT: '\\[("[ !#-\\[\\]-~]*"(,"[ !#-\\[\\]-~]*")*)?\\]',
 }
 _INT_RE = {(0, 100): "(100|[1-9]?[0-9])", (0, 168): "(16[0-8]|1[0-5][0-9]|[1-9]?[0-9])", (0, 10): "(10|[0-9])"}
 #: types whose simulated data comes in another order than the model's: that order too
@@ -432,8 +436,15 @@ def _template(event_type: str, names: list[str]) -> str:
     for name in names:
         if name == "agency_id" and spec.get("freelancer_id") == (ID_OPT,):
             continue
+        if name == "badge" and event_type.startswith("badge."):
+            continue
         if name == "freelancer_id" and spec.get("freelancer_id") == (ID_OPT,):  # exactly one party
-            parts.append((f"({member('freelancer_id')}|{member('agency_id')})", False))
+            if event_type.startswith("badge."):  # expert_vetted is for freelancers only
+                freelancer, agency = member("freelancer_id"), member("agency_id")
+                party = f'({freelancer},"badge":"(expert_vetted|rising_talent)"|{agency},"badge":"rising_talent")'
+            else:
+                party = f"({member('freelancer_id')}|{member('agency_id')})"
+            parts.append((party, False))
         elif event_type == "feedback.given" and name in ("public_score", "private_score"):
             if name == "public_score":  # at least one score
                 public, private = member("public_score"), member("private_score")
@@ -1035,9 +1046,9 @@ def _knowledge_views(duck: Any) -> None:
 def _batch_keys(duck: Any, items: list[Item]) -> pa.Table:
     """Every id and entity key of the batch (staged ok rows and the slow valid items), for PostgreSQL."""
     cols = ", ".join(_q(f) for f in _KEY_FIELDS)
-    staged = duck.execute(
+    staged = duck.sql(
         f"SELECT DISTINCT k FROM (SELECT unnest([id, {cols}]) AS k FROM {_STAGE} WHERE ok) WHERE k IS NOT NULL"
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     extra = {it.event.id for it in items}
     for it in items:
         extra.update(v for f in _KEY_FIELDS if (v := getattr(it.event.data, f, None)) is not None)
@@ -1084,7 +1095,11 @@ def _plan_and_write(
         positions = np.array([it.pos for it in accepted], dtype=np.int64)
         seqs = base + positions - np.searchsorted(nonaccepted, positions)
         write_items(conn, accepted, [int(s) for s in seqs], now)
-    report.accepted = planner.simple_count() + len(accepted)
+    simple = planner.simple_count()
+    report.accepted = simple + len(accepted)
+    (staged_ok,) = planner.sql(f"SELECT count(*) FROM {_STAGE} WHERE ok")[0]
+    LAST_STATS.clear()
+    LAST_STATS.update(records=staged.records, ok=int(staged_ok), slow=len(staged.slow), exact=len(moved), simple=simple)
     rejected.sort(key=lambda pair: pair[0])
     report.rejected = [r for _, r in rejected]
     return report
@@ -1100,4 +1115,4 @@ def _write_select(store: Store, conn: sa.Connection, duck: Any, table: sa.Table,
     if store.dialect == "duckdb":
         duck.execute(f"INSERT INTO main.{_q(table.name)} ({names}) {select}")
         return
-    copy_batches(conn, table, duck.execute(select).fetch_record_batch(500_000))
+    copy_batches(conn, table, duck.sql(select).to_arrow_reader(500_000))
