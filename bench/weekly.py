@@ -124,12 +124,10 @@ def main() -> int:
             print(f"  {report.entities:,} entities, stored earlier weeks: {report.stored_points}", flush=True)
             if engine == "duckdb":
                 weekly = dt
-                some = con.table("snapshots").filter(lambda s: s.top_rated_held).entity_id.limit(1).to_pyarrow()
-                entity = (
-                    some.to_pylist()[0]
-                    if len(some)
-                    else con.table("freelancers").freelancer_id.limit(1).to_pyarrow().to_pylist()[0]
-                )
+                snaps = con.table("snapshots")
+                held = snaps.filter(snaps.top_rated_held & (snaps.week == week)).select("entity_id").limit(1)
+                some = held.to_pyarrow().column("entity_id").to_pylist()
+                entity = some[0] if some else con.table("freelancers").limit(1).to_pyarrow()["freelancer_id"][0].as_py()
                 times = []
                 for _ in range(20):
                     t = time.perf_counter()

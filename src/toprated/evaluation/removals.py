@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import ibis
+
 from toprated.evaluation.engine import Removal
-from toprated.metrics.calendar import months_before
+from toprated.metrics.calendar import arrow_table, months_before
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 
@@ -84,7 +86,8 @@ def _ended_days(src: Sources, entity_ids: set[str]) -> dict[str, list[date]]:
     """Days on which each entity's contracts ended (any reason), for the spacing rule."""
     if not entity_ids:
         return {}
-    ids = sorted(entity_ids)
+    # thousands at a first run: a table, not a list of literals
+    ids = ibis.memtable(arrow_table({"_id": sorted(entity_ids)}, {"_id": "string"}))._id
     c, e = src.contracts, src.contract_ends
     # both tables have a `day`: the one wanted is the end's, not the start's
     j = c.join(e, c.contract_id == e.contract_id).select(c.freelancer_id, c.agency_id, ended=e.day)
@@ -143,8 +146,6 @@ def decide_removals(
     unless a request dated in that period arrived since, in which case everything is decided anew.
     """
     requests = _requests(src, up_to)
-    deciding = {r.agency_id or r.freelancer_id for r in requests}
-    ended = _ended_days(src, deciding)
     granted: list[Removal] = []
     last_granted: dict[str, date] = {}
     decided: dict[str, Decision] = {}
@@ -160,6 +161,9 @@ def decide_removals(
 
     def entity_of(r: _Request) -> str:
         return r.agency_id or r.freelancer_id
+
+    # the spacing rule's contract counts, for the entities with something left to decide
+    ended = _ended_days(src, {entity_of(r) for r in requests if r.event_id not in decided})
 
     def decide(r: _Request, ok: bool, reason: str) -> None:
         kind = "agency" if r.agency_id else "freelancer"
