@@ -517,24 +517,16 @@ def _template_select(src: str) -> str:
 
 def _jsonl_sql(chunk: str) -> str:
     """Stage every candidate line of `chunk` (pos, line, cand, j): template lane, else general lane."""
-    # A template line is `{"id":…,"type":…,"time":…[,"source":…][,"specversion":…],"data":{…}}` and its strings
-    # hold no quote: each `","name":` is the first of its kind and the values lie between them.
-    seps = {"type": '","type":"', "time": '","time":"', "source": '","source":"', "spec": '","specversion":"'}
-    seps["data"] = '","data":'
-    at = ", ".join(f"strpos(j, {_lit(sep)}) AS p_{name}" for name, sep in seps.items())
-    tail = "(CASE WHEN ends_with(j, chr(13) || chr(10)) THEN 3 WHEN ends_with(j, chr(10)) THEN 2 ELSE 1 END)"
-    after_time = "(CASE WHEN p_source > 0 THEN p_source WHEN p_spec > 0 THEN p_spec ELSE p_data END)"
-    fields = (
-        "SELECT pos, line, substr(j, 8, p_type - 8) AS id, substr(j, p_type + 10, p_time - p_type - 10) AS type, "
-        f"substr(j, p_time + 10, {after_time} - p_time - 10) AS time, "
-        "CASE WHEN p_source > 0 THEN substr(j, p_source + 12, "
-        "(CASE WHEN p_spec > 0 THEN p_spec ELSE p_data END) - p_source - 12) END AS source, "
-        "CASE WHEN p_spec > 0 THEN substr(j, p_spec + 17, p_data - p_spec - 17) END AS specversion, "
-        f"substr(j, p_data + 9, length(j) - {tail} - p_data - 8) AS d FROM (SELECT *, {at} FROM src WHERE m)"
-    )
-    p_type, p_time = (f"strpos(j, {_lit(seps[n])})" for n in ("type", "time"))
+    # A template line is `{"id":…,"type":…,"time":…[,"source":…][,"specversion":…],"data":{…}}` whose strings
+    # hold no quote: its type lies between the first `","type":"` and `","time":"`. Once matched, DuckDB's
+    # JSON reader takes it apart (the data object written back compact is the same text).
+    p_type, p_time = (f"strpos(j, {_lit(sep)})" for sep in ('","type":"', '","time":"'))
     type_ = f"substr(j, {p_type} + 10, {p_time} - {p_type} - 10)"
     src = f"SELECT pos, line, j, {_matches(type_, 'j', lines=True)} AS m FROM {chunk} WHERE cand"
+    fields = (
+        "SELECT pos, line, x[1] AS id, x[2] AS type, x[3] AS time, x[4] AS source, x[5] AS specversion, x[6] AS d "
+        f"FROM (SELECT pos, line, json_extract_string(j, {_paths('$.', _ENVELOPE)}) AS x FROM src WHERE m)"
+    )
     return (
         f"INSERT INTO {_STAGE} WITH src AS MATERIALIZED ({src}) {_template_select(fields)} "
         f"UNION ALL {_checked_sql(_jsonl_env('SELECT pos, line, j FROM src WHERE NOT m'))}"
@@ -811,20 +803,21 @@ class _Planner:
         stored = " UNION ALL ".join(
             f"SELECT {_lit(ns)} AS ns, key FROM {k}{rel}" for ns, rels in _KNOWN_NS.items() for rel in rels
         )
+        (stored_duplicates,) = self.sql(f"SELECT count(*) FROM {_t('sdup')}")[0]
+        not_stored = f" AND pos NOT IN (SELECT pos FROM {_t('sdup')})" if stored_duplicates else ""
         self.sql(
-            f"CREATE TEMP TABLE {_t('live')} AS SELECT pos, id, type, {_NS} AS ns, {_NS_KEY} AS key, "
-            f"{', '.join(_q(f) for f in _KEY_FIELDS)} FROM {_STAGE} "
-            f"WHERE ok AND pos NOT IN (SELECT pos FROM {_t('sdup')})"
+            f"CREATE TEMP VIEW {_t('live')} AS SELECT pos, id, type, {_NS} AS ns, {_NS_KEY} AS key, "
+            f"{', '.join(_q(f) for f in _KEY_FIELDS)} FROM {_STAGE} WHERE ok{not_stored}"
         )
         live, kvt = _t("live"), _t("kv")
+        # ids and defining keys that occur twice among the live rows and the slow valid items, or are stored
         self.sql(
             f"CREATE TEMP TABLE {_t('seed')} AS "
-            f"WITH rows AS (SELECT id, type, ns, key, owner_id FROM {live} "
-            f"UNION ALL SELECT id, type, ns, key, owner_id FROM {kvt}), "
-            f"ids AS (SELECT id FROM rows GROUP BY id HAVING count(*) > 1), "
-            f"keys AS (SELECT ns, key FROM rows WHERE ns IS NOT NULL GROUP BY ns, key HAVING count(*) > 1 "
-            f"UNION ALL {stored}), "
-            f"owners AS (SELECT DISTINCT owner_id FROM rows WHERE type = 'agency.created') "
+            f"WITH ids AS (SELECT id FROM {live} GROUP BY id HAVING count(*) > 1 UNION ALL SELECT id FROM {kvt}), "
+            f"keys AS (SELECT ns, key FROM {live} WHERE ns IS NOT NULL GROUP BY ns, key HAVING count(*) > 1 "
+            f"UNION ALL SELECT ns, key FROM {kvt} WHERE ns IS NOT NULL UNION ALL {stored}), "
+            f"owners AS (SELECT owner_id FROM {live} WHERE type = 'agency.created' "
+            f"UNION SELECT owner_id FROM {kvt} WHERE type = 'agency.created') "
             f"SELECT pos FROM {live} SEMI JOIN ids USING (id) "
             f"UNION SELECT pos FROM {live} l SEMI JOIN keys k ON l.ns = k.ns AND l.key = k.key "
             f"UNION SELECT pos FROM {live} l SEMI JOIN owners o "
