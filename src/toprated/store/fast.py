@@ -5,38 +5,40 @@ module gets the same result for whole files at DuckDB speed. Every rule stays wh
 the vectorised checks cannot vouch for, or that interacts with anything unusual, goes through the
 per-event path (`validate`, `plan_import`) and so gets exactly today's outcome and message.
 
-**1. Staging** (no transaction; one SQL statement per chunk). JSON Lines are split into lines with
-numpy (line numbers and blank lines exactly as `read_records`: only `\\n` ends a line) and handed to
-DuckDB as zero-copy Arrow strings; Parquet is read by DuckDB's `read_parquet` after a schema check.
-Each row gets a global position `pos` (its index among all records of the batch, as `enumerate` in
-`import_records` gives it) and lands in one staging table with `ok` and, when ok, the values of its
-typed row, the canonical `data` JSON and its UTC instant. `ok` is a *sufficient* condition for
-`validate()` to accept the event and produce exactly those values:
+**1. Staging** (before the transaction; one SQL statement per Parquet file or JSON Lines chunk).
+JSON Lines are split into lines with numpy (line numbers and blank lines exactly as `read_records`:
+only `\\n` ends a line; lines that may not be UTF-8 or do not start with `{` are read by Python)
+and handed to DuckDB as zero-copy Arrow strings; Parquet is read by `read_parquet` after a schema
+check (envelope columns as strings; empty cells are absent, as for the reader). Each row gets its
+position `pos` among all records of the batch (as `enumerate` in `import_records`) and lands in one
+staging table with `ok` and, when ok, its UTC instant, its canonical `data` JSON (as pydantic writes
+it) and its entity keys; typed values are read back from the canonical JSON when writing. `ok` is a
+*sufficient* condition for `validate()` to accept the event with exactly those values. Two lanes:
 
-- the text has no backslash at all (so no JSON escapes: every decoded string is its own JSON text and
-  no lone surrogates or NUL can appear), is valid UTF-8, is valid JSON for DuckDB and has no trailing
-  comma (the one laxity of DuckDB's parser that can reach a value we keep; NaN/Infinity can only sit
-  in a field whose type check then fails), starts with `{` (JSON Lines);
-- the envelope has only the keys id/type/time/source/specversion/data, each once (JSON Lines), with
-  the right JSON types; `id` has an ASCII letter or digit (so `strip()` leaves something) and no NUL;
-  `type` is known; `time` is `YYYY-MM-DD`, `…THH:MM:SSZ` or `…THH:MM:SS±HH:MM` with valid fields
-  (years 1001–9998, so the UTC instant and its ISO text stay four-digit years);
-- `data` is an object whose keys are fields of the type's model, each once, every value of the
-  exact JSON type the strict model takes and in range (`_SPEC` below mirrors models.py; a test keeps
-  them in step): non-empty ids and texts, integers as JSON integers, money as `123.45` strings or
-  positive integers, days as `YYYY-MM-DD`, `missing` as a list of printable-ASCII strings, scores
-  1–5, enums; plus the model validators (exactly one party, a score, expert_vetted for freelancers).
+- the *template lane*: one regular expression per event type (`_templates`), matched against the
+  whole JSON line or against Parquet's `data`, proves the shape: compact JSON, fields in model order
+  (or the simulator's, for account.hold_placed), no escapes or control characters in strings, each
+  value in the canonical form pydantic writes (money `123.45`, scores `4.5`, integers in range,
+  enums, exactly one party, a score, expert_vetted for freelancers only), a valid envelope (an id
+  with a letter or digit, `time` as `YYYY-MM-DD[THH:MM:SS(Z|±HH:MM)]`, years 1100–9899). The data is
+  then its own canonical JSON (payment.made gets its default `"refund":false`); only calendar
+  validity (February 30th) is checked after. This is every event the simulator writes.
+- the *general lane*, for the rest: no backslash anywhere (so no escapes: decoded strings are their
+  own JSON text, no lone surrogate or NUL), valid JSON for DuckDB and no trailing comma (the one
+  laxity of its parser that could reach a kept value; NaN/Infinity can only sit in a field whose
+  type check fails), only the envelope keys, each once, of the right JSON types, and data keys that
+  are fields of the model (`_SPEC`, which a test keeps in step with models.py), each once, every
+  value of the JSON type the strict model takes and in range; the canonical JSON is rebuilt.
 
 Anything else — a bad line, a wrong type, an unknown field, a float amount, an escaped string, a
-gzip or CSV file — is a *slow* record: read by the same reader code (`jsonl_record`, `row_record`)
-and validated by `validate()`, so its reason is today's. A chunk DuckDB cannot read at all is slow
-as a whole.
+gzip or CSV file — is a *slow* record: read by the reader's own code (`jsonl_record`, `row_record`)
+and validated by `validate()`, so its reason is today's. A chunk DuckDB cannot read is slow whole.
 
-**2. Planning.** `plan_import` decides over the valid items of the whole batch; here the valid fast
-rows are split into a *simple* set S, decided in SQL, and the rest, which joins the slow valid items
-in the exact set K that `plan_import` decides as today. A fast row whose id is already stored is
-decided on its own (plan.py's `unique` looks only at the store for it): same digest, a duplicate;
-else the fixed "already stored" conflict. Of the others ("live"), a row is in S when
+**2. Planning.** `plan_import` decides over the valid items of the whole batch; here the valid
+staged rows are split into a *simple* set S, decided in SQL, and the rest, which joins the slow
+valid items in the set K that `plan_import` decides as today. A staged row whose id is already
+stored is decided on its own (plan.py's `unique` looks only at the store for it): same digest, a
+duplicate; else the fixed "already stored" conflict. Of the others ("live"), a row is in S when
 
 - its id occurs once among the live rows and the slow valid items (no duplicate or conflict in the
   batch involves it);
@@ -54,11 +56,13 @@ groups; a reference from K resolves against the same entities because S's are ac
 each stage only consults entities of earlier stages. The one place where plan.py reads a set before
 that set is complete is the message hint of a rejected agency owner (`'a1' is an agency`, checked
 against stored agencies only); keeping agencies named as an owner out of S keeps that hint exact.
+Staged rows that go to K become events from their canonical JSON (the values `validate` gives).
 
 **3. Writing**, in one transaction with the planning (DuckDB: on the store's own connection, so the
-rows go from the staging table to the typed tables by `INSERT … SELECT`; PostgreSQL: staging in a
-private DuckDB, then `COPY`). `seq` follows arrival order over all accepted events, exactly as the
-per-event path numbers them; K's accepted events are written by the per-event writer.
+rows go from the staging table to the raw log and the typed tables by `INSERT … SELECT`, digests by
+DuckDB's sha256; PostgreSQL: staging in a private DuckDB, then `COPY`). `seq` follows arrival order
+over all accepted events, exactly as the per-event path numbers them; K's accepted events are
+written by the per-event writer.
 """
 
 from __future__ import annotations
