@@ -124,10 +124,6 @@ class Store:
 
         if self._duck is not None:
             backend = ibis.duckdb.from_connection(self._duck.cursor())
-            # An evaluation of a million freelancers would otherwise let DuckDB take 80% of the
-            # machine's memory; with a limit it spills to disk instead (TOPRATED_DUCKDB_MEMORY).
-            limit = os.environ.get("TOPRATED_DUCKDB_MEMORY", "3GB")
-            self._duck.execute(f"SET memory_limit = '{limit}'")
         elif self.dialect == "postgresql":
             url = self.engine.url
             options = {k: v for k, v in url.query.items() if isinstance(v, str)}
@@ -263,6 +259,14 @@ def write_items(conn: sa.Connection, items: list[Item], seqs: Iterable[int], imp
             insert_rows(conn, schema.metadata.tables[name], rows)
 
 
+def duckdb_config() -> dict[str, str]:
+    """Settings of every DuckDB connection we open. An import or an evaluation of a million
+    freelancers would otherwise let DuckDB take 80% of the machine's memory; with a limit it spills
+    to disk instead. `TOPRATED_DUCKDB_MEMORY` (default 3GB) sets it; `?memory_limit=` in a
+    duckdb:/// URL wins."""
+    return {"memory_limit": os.environ.get("TOPRATED_DUCKDB_MEMORY", "3GB")}
+
+
 def _duckdb_error(path: str, exc: Exception) -> UserError:
     text = str(exc)
     if "lock" in text.lower():
@@ -283,7 +287,8 @@ def open_store(url: str | None = None) -> Store:
     if sa_url.get_backend_name() == "duckdb":
         path = sa_url.database or ":memory:"
         try:
-            duck = duckdb.connect(path, config={k: v for k, v in sa_url.query.items() if isinstance(v, str)})
+            options = {k: v for k, v in sa_url.query.items() if isinstance(v, str)}
+            duck = duckdb.connect(path, config={**duckdb_config(), **options})
         except duckdb.Error as exc:
             raise _duckdb_error(path, exc) from None
         anchor = duck

@@ -85,7 +85,15 @@ from toprated.events import DATA_MODELS, Event, Record, content_digest, file_for
 from toprated.events.readers import jsonl_record, row_record
 from toprated.store import schema
 from toprated.store.bulk import copy_batches, load_knowledge, next_seq
-from toprated.store.core import PG_IMPORT_LOCK, ImportReport, Rejection, Store, validate_pairs, write_items
+from toprated.store.core import (
+    PG_IMPORT_LOCK,
+    ImportReport,
+    Rejection,
+    Store,
+    duckdb_config,
+    validate_pairs,
+    write_items,
+)
 from toprated.store.plan import DEFINING, Item, Known, plan_import
 from toprated.store.rows import TYPED_TABLE
 
@@ -1013,7 +1021,7 @@ def import_files(store: Store, paths: Sequence[str | Path], progress: Callable[[
                     return _plan_and_write(store, conn, planner, staged, items, rejected)
             finally:
                 planner.drop()
-    duck = duckdb.connect()
+    duck = duckdb.connect(config=duckdb_config())
     try:
         planner = _Planner(duck, f"temp.{_PFX}_")
         staged = _stage(duck, paths, progress)
