@@ -791,13 +791,17 @@ class _Planner:
     def sql(self, text: str) -> list[tuple[Any, ...]]:
         return self.duck.execute(text).fetchall()
 
-    def store_duplicates(self) -> list[tuple[int, int, str, bool]]:
-        """(pos, line, id, same content) of the staged rows whose id the store holds."""
+    def store_duplicates(self) -> tuple[np.ndarray, int, list[tuple[int, int, str]]]:
+        """Staged rows whose id the store holds: their positions, how many have the same content, and
+        (pos, line, id) of those that do not (conflicts)."""
         self.sql(
             f"CREATE TEMP TABLE {_t('sdup')} AS SELECT s.pos, s.line, s.id, k.digest = {_DIGEST} AS same "
             f"FROM {_STAGE} s JOIN {self.k}k_events k ON k.id = s.id WHERE s.ok"
         )
-        return self.sql(f"SELECT pos, line, id, same FROM {_t('sdup')} ORDER BY pos")
+        positions = self.duck.sql(f"SELECT pos FROM {_t('sdup')}").fetchnumpy()["pos"]
+        (same,) = self.sql(f"SELECT count(*) FROM {_t('sdup')} WHERE same")[0]
+        conflicts = self.sql(f"SELECT pos, line, id FROM {_t('sdup')} WHERE NOT same ORDER BY pos")
+        return np.asarray(positions, dtype=np.int64), int(same), conflicts
 
     def split(self, slow: list[Item]) -> list[tuple[Any, ...]]:
         """The staged rows that go to the exact path (K), as their stage rows, in position order."""
@@ -1070,14 +1074,10 @@ def _plan_and_write(
     rejected: list[tuple[int, Rejection]],
 ) -> ImportReport:
     report = ImportReport()
-    out_positions: list[int] = []
-    for pos, line, event_id, same in planner.store_duplicates():
-        out_positions.append(pos)
-        if same:
-            report.duplicates += 1
-        else:
-            reason = "conflict: an event with this id and different content is already stored"
-            rejected.append((pos, Rejection(staged.file_of(pos), line, event_id, reason)))
+    stored_positions, report.duplicates, conflicts = planner.store_duplicates()
+    for pos, line, event_id in conflicts:
+        reason = "conflict: an event with this id and different content is already stored"
+        rejected.append((pos, Rejection(staged.file_of(pos), line, event_id, reason)))
     moved = planner.split(slow_items)
     items = slow_items + [_item_of(staged, row) for row in moved]
     items.sort(key=lambda it: it.pos)
@@ -1088,19 +1088,19 @@ def _plan_and_write(
         report.duplicates += plan.duplicates
         rejected += [(it.pos, Rejection(it.file, it.line, it.event.id, why)) for it, why in plan.rejected]
     # seq: arrival order over everything accepted, as the per-event path numbers it
-    taken = {it.pos for it in accepted}
-    handled = [pos for pos, _ in staged.slow] + out_positions + [row[0] for row in moved]
-    nonaccepted = np.array(sorted(p for p in handled if p not in taken), dtype=np.int64)
+    taken = np.array([it.pos for it in accepted], dtype=np.int64)
+    slow_positions = np.array([pos for pos, _ in staged.slow] + [row[0] for row in moved], dtype=np.int64)
+    nonaccepted = np.setdiff1d(np.concatenate([slow_positions, stored_positions]), taken)  # sorted
     base = next_seq(conn)
     now = datetime.now(UTC).replace(tzinfo=None)
-    join = planner.shift(nonaccepted)
-    for table, select in planner.selects(base, now, join):
-        _write_select(store, conn, planner.duck, table, select)
-    if accepted:
-        positions = np.array([it.pos for it in accepted], dtype=np.int64)
-        seqs = base + positions - np.searchsorted(nonaccepted, positions)
-        write_items(conn, accepted, [int(s) for s in seqs], now)
     simple = planner.simple_count()
+    if simple:
+        join = planner.shift(nonaccepted)
+        for table, select in planner.selects(base, now, join):
+            _write_select(store, conn, planner.duck, table, select)
+    if accepted:
+        seqs = base + taken - np.searchsorted(nonaccepted, taken)
+        write_items(conn, accepted, [int(s) for s in seqs], now)
     report.accepted = simple + len(accepted)
     (staged_ok,) = planner.sql(f"SELECT count(*) FROM {_STAGE} WHERE ok")[0]
     LAST_STATS.clear()
