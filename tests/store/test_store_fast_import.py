@@ -402,3 +402,16 @@ def test_progress_counts_every_record(market: dict[str, Path], tmp_path: Path) -
     with open_store(str(tmp_path / "p.duckdb")) as store:
         report = store.import_files([market["parquet"], market["jsonl"]], progress=seen.append)
     assert sum(seen) == 2 * report.accepted == 2 * sum(1 for _ in read_records(market["parquet"]))
+
+
+def test_chunk_boundaries_and_odd_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines longer than a chunk, chunks ending anywhere, empty files and files of blank lines."""
+    monkeypatch.setattr(fast, "CHUNK_BYTES", 97)
+    lines = troubled_lines()
+    long = compact(ev("long", "freelancer.joined", "2025-01-09", freelancer_id="fl", name="x" * 500))
+    small = write_jsonl(tmp_path / "small.jsonl", [*lines[:40], long, *lines[40:]], final_newline=False)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank.jsonl"
+    blank.write_bytes(b"\n\n  \n")
+    same([[empty, blank], [small, blank]], str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb"))

@@ -653,25 +653,23 @@ class _Stager:
 
     def _jsonl(self, path: Path, name: str) -> None:
         line_base = 0
+        size = path.stat().st_size
         with path.open("rb") as fh:
-            rest = b""
-            while True:
+            while fh.tell() < size:
                 block = fh.read(CHUNK_BYTES)
-                buf = rest + block
-                if not block:  # end of file: what is left is a last line without its newline
-                    if buf:
-                        self._jsonl_chunk(name, buf, line_base, final=True)
-                    return
-                cut = buf.rfind(b"\n") + 1
-                if cut == 0:
-                    rest = buf
-                    continue
-                rest = buf[cut:]
-                line_base = self._jsonl_chunk(name, buf[:cut], line_base, final=False)
+                while (cut := block.rfind(b"\n") + 1) == 0 and (more := fh.read(CHUNK_BYTES)):
+                    block += more  # a line longer than a chunk
+                final = fh.tell() >= size
+                if final:
+                    cut = len(block)  # the last line may have no newline
+                else:
+                    fh.seek(cut - len(block), 1)  # the partial line is read again with the next chunk
+                line_base = self._jsonl_chunk(name, memoryview(block)[:cut], line_base, final=final)
 
-    def _jsonl_chunk(self, name: str, buf: bytes, line_base: int, *, final: bool) -> int:
+    def _jsonl_chunk(self, name: str, buf: memoryview, line_base: int, *, final: bool) -> int:
         """Stage the lines of `buf` (whole lines); returns the number of the last line."""
         arr = np.frombuffer(buf, np.uint8)
+        high = bool(len(arr)) and int(arr.max()) >= 0x80  # some bytes are not ASCII
         ends = np.flatnonzero(arr == 10)
         if final and (len(ends) == 0 or ends[-1] != len(buf) - 1):
             ends = np.append(ends, len(buf))
@@ -686,8 +684,8 @@ class _Stager:
         cand = first == ord("{")
         record = cand.copy()
         by_python: dict[int, Record] = {}
-        slice_of = lambda i: buf[starts[i] : ends[i] + 1]  # noqa: E731 - the line with its newline
-        if (arr >= 0x80).any():  # lines that may not be UTF-8 are read by Python
+        slice_of = lambda i: bytes(buf[starts[i] : ends[i] + 1])  # noqa: E731 - the line with its newline
+        if high:  # lines that may not be UTF-8 are read by Python
             for i in np.unique(np.searchsorted(starts, np.flatnonzero(arr >= 0x80), side="right") - 1):
                 if cand[i]:
                     try:
@@ -699,11 +697,11 @@ class _Stager:
             if rec is not None:
                 record[i] = True
                 by_python[int(i)] = rec
-        if not cand.all() and (arr >= 0x80).any():  # keep Arrow's text valid: blank what Python reads
+        if high and not cand.all():  # keep Arrow's text valid: blank what Python reads
             copy = bytearray(buf)
             for i in np.flatnonzero(~cand):
                 copy[starts[i] : ends[i]] = b" " * int(lengths[i])
-            text = bytes(copy)
+            text: Any = bytes(copy)
         else:
             text = buf
         first_pos = self.out.records
