@@ -62,7 +62,9 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("bench-data"))
     ap.add_argument("--engines", default="duckdb", help="comma-separated: duckdb,postgres,spark")
     ap.add_argument("--pg", default="postgresql://root@127.0.0.1:5432/test", help="PostgreSQL for --engines postgres")
+    ap.add_argument("--import-memory", default="16GB", help="DuckDB's memory limit while importing")
     args = ap.parse_args()
+    memory_cap = os.environ.setdefault("TOPRATED_DUCKDB_MEMORY", "3GB")
 
     from toprated.evaluation.service import evaluate_store
     from toprated.programme import load_programme
@@ -83,8 +85,11 @@ def main() -> int:
         print(f"  {summary.events:,} events", flush=True)
     db = work / "store.duckdb"
     if not db.exists():
+        # one import transaction of tens of millions of events needs more than an evaluation's cap
+        os.environ["TOPRATED_DUCKDB_MEMORY"], evaluation_cap = args.import_memory, memory_cap
         with open_store(str(db)) as store:
             report, dt = timed("import into DuckDB", load_events_into, store, [events], Console(quiet=True))
+        os.environ["TOPRATED_DUCKDB_MEMORY"] = evaluation_cap
         print(f"  {report.accepted:,} events, {report.accepted / dt:,.0f} events/s", flush=True)
 
     f = min(floor(db) for _ in range(3))
