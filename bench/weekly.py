@@ -13,6 +13,7 @@ machines are shared and noisy. Generated data and stores are kept in --workdir a
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import statistics
@@ -34,6 +35,17 @@ def timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     dt = time.perf_counter() - t
     print(f"{label}: {dt:.2f} s", flush=True)
     return out, dt
+
+
+def import_events(db: str, events: str, memory: str) -> tuple[int, float]:
+    os.environ["TOPRATED_DUCKDB_MEMORY"] = memory
+    from toprated.store import open_store
+    from toprated.store.commands import load_events_into
+
+    t = time.perf_counter()
+    with open_store(db) as store:
+        report = load_events_into(store, [events], Console(quiet=True))
+    return report.accepted, time.perf_counter() - t
 
 
 def floor(db: Path) -> float:
@@ -64,7 +76,6 @@ def main() -> int:
     ap.add_argument("--pg", default="postgresql://root@127.0.0.1:5432/test", help="PostgreSQL for --engines postgres")
     ap.add_argument("--import-memory", default="16GB", help="DuckDB's memory limit while importing")
     args = ap.parse_args()
-    memory_cap = os.environ.setdefault("TOPRATED_DUCKDB_MEMORY", "3GB")
 
     from toprated.evaluation.service import evaluate_store
     from toprated.programme import load_programme
@@ -85,12 +96,12 @@ def main() -> int:
         print(f"  {summary.events:,} events", flush=True)
     db = work / "store.duckdb"
     if not db.exists():
-        # one import transaction of tens of millions of events needs more than an evaluation's cap
-        os.environ["TOPRATED_DUCKDB_MEMORY"], evaluation_cap = args.import_memory, memory_cap
-        with open_store(str(db)) as store:
-            report, dt = timed("import into DuckDB", load_events_into, store, [events], Console(quiet=True))
-        os.environ["TOPRATED_DUCKDB_MEMORY"] = evaluation_cap
-        print(f"  {report.accepted:,} events, {report.accepted / dt:,.0f} events/s", flush=True)
+        # In a child process: one import transaction of tens of millions of events needs more
+        # memory than a run's cap, and this process's peak memory is to show the runs'.
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            accepted, dt = pool.apply(import_events, (str(db), str(events), args.import_memory))
+        print(f"import into DuckDB: {dt:.2f} s (a child process)", flush=True)
+        print(f"  {accepted:,} events, {accepted / dt:,.0f} events/s", flush=True)
 
     f = min(floor(db) for _ in range(3))
     print(f"floor (scan + group payments and contracts, best of 3): {f:.2f} s", flush=True)
