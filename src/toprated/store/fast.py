@@ -97,7 +97,7 @@ from toprated.store.core import (
 from toprated.store.plan import DEFINING, Item, Known, plan_import
 from toprated.store.rows import TYPED_TABLE
 
-__all__ = ["import_files"]
+__all__ = ["CHUNK_BYTES", "LAST_STATS", "import_files"]
 
 #: What the last `import_files` did: records read, staged as ok, read per event (slow), ok but
 #: decided by plan.py (exact), decided here (simple). For tests and benchmarks.
@@ -189,7 +189,7 @@ _SQL_TYPE = {
     STRLIST_OPT: "VARCHAR",  # as the typed table keeps it: json.dumps of the list
 }
 
-#: every data field of any type -> its column type in the staging table
+#: every data field of any type -> its SQL type (as the typed tables hold it)
 FIELDS: dict[str, str] = {}
 for _fields in _SPEC.values():
     for _name, (_kind, *_) in _fields.items():
