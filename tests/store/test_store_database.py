@@ -163,3 +163,18 @@ def test_ibis_reads_the_typed_tables(store_url: str) -> None:
     assert payments.column("amount").to_pylist()[0] == pytest.approx(250.5)
     assert feedback.schema.field("public_score").type == pa.float64()
     assert feedback.column("public_score").to_pylist() == [4.7, None]
+
+
+def test_duckdb_memory_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB would take 80% of the machine; the store caps it (TOPRATED_DUCKDB_MEMORY, default 3GB),
+    and a memory_limit in the URL wins."""
+
+    def limit(url: str) -> str:
+        with open_store(url) as store:
+            return store.ibis().con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    monkeypatch.delenv("TOPRATED_DUCKDB_MEMORY", raising=False)
+    assert limit(str(tmp_path / "a.duckdb")) == "2.7 GiB"  # 3 GB
+    monkeypatch.setenv("TOPRATED_DUCKDB_MEMORY", "1GB")
+    assert limit(str(tmp_path / "b.duckdb")) == "953.6 MiB"
+    assert limit(f"duckdb:///{tmp_path / 'c.duckdb'}?memory_limit=2GB") == "1.8 GiB"
