@@ -415,3 +415,15 @@ def test_chunk_boundaries_and_odd_files(tmp_path: Path, monkeypatch: pytest.Monk
     blank = tmp_path / "blank.jsonl"
     blank.write_bytes(b"\n\n  \n")
     same([[empty, blank], [small, blank]], str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb"))
+
+
+def test_missing_or_unknown_files_fail_as_the_reader_does(tmp_path: Path) -> None:
+    from toprated.errors import UserError
+
+    with open_store(str(tmp_path / "s.duckdb")) as store:
+        for name in ("missing.jsonl", "missing.parquet", "events.xml"):
+            with pytest.raises(UserError) as expected:
+                list(read_records(tmp_path / name))
+            with pytest.raises(UserError) as got:
+                store.import_files([tmp_path / name])
+            assert str(got.value) == str(expected.value)

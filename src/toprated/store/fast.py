@@ -81,6 +81,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from toprated.errors import UserError
 from toprated.events import DATA_MODELS, Event, Record, content_digest, file_format, read_records
 from toprated.events.readers import jsonl_record, row_record
 from toprated.store import schema
@@ -601,10 +602,12 @@ class _Stager:
             self.progress(n)
 
     def add(self, path: Path) -> None:
+        fmt = file_format(path)
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")  # as read_records says it
         name = str(path)
         self.out.files.append(name)
         self.out.firsts.append(self.out.records)
-        fmt = file_format(path)
         if fmt == "jsonl" and path.suffix.lower() != ".gz":
             self._jsonl(path, name)
         elif fmt == "parquet" and (columns := _parquet_columns(path)) is not None:
