@@ -70,6 +70,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -655,22 +656,81 @@ class _Stager:
         self._advance(rows)
 
     def _jsonl(self, path: Path, name: str) -> None:
-        line_base = 0
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            while fh.tell() < size:
-                block = fh.read(CHUNK_BYTES)
-                while (cut := block.rfind(b"\n") + 1) == 0 and (more := fh.read(CHUNK_BYTES)):
-                    block += more  # a line longer than a chunk
-                final = fh.tell() >= size
-                if final:
-                    cut = len(block)  # the last line may have no newline
-                else:
-                    fh.seek(cut - len(block), 1)  # the partial line is read again with the next chunk
-                line_base = self._jsonl_chunk(name, memoryview(block)[:cut], line_base, final=final)
+        """Stage a JSON Lines file chunk by chunk; the next chunk is read and split while DuckDB works."""
+        blocks = _blocks(path)
+        with ThreadPoolExecutor(1) as pool:
+            ahead = pool.submit(_Lines.next, blocks, name, 0, self.out.records)
+            while (lines := ahead.result()) is not None:
+                ahead = pool.submit(_Lines.next, blocks, name, lines.line_base + lines.n, lines.first_pos + lines.count)
+                self._stage_lines(lines)
 
-    def _jsonl_chunk(self, name: str, buf: memoryview, line_base: int, *, final: bool) -> int:
-        """Stage the lines of `buf` (whole lines); returns the number of the last line."""
+    def _stage_lines(self, lines: _Lines) -> None:
+        view = f"{_PFX}_chunk"
+        self.duck.register(view, lines.table)
+        try:
+            self.duck.execute(_jsonl_sql(view))
+            slow = self._not_ok(lines.first_pos, lines.first_pos + lines.n)
+        except duckdb.Error:  # unreadable for DuckDB as a whole: every line through Python
+            self.duck.execute(f"DELETE FROM {_STAGE} WHERE pos >= {lines.first_pos}")
+            slow = [(int(lines.pos[i]), lines.line_base + int(i) + 1) for i in np.flatnonzero(lines.cand)]
+        finally:
+            self.duck.unregister(view)
+        for pos, number in slow:
+            record = jsonl_record(lines.name, number, lines.text_of(number - lines.line_base - 1))
+            assert record is not None
+            self.out.slow.append((pos, record))
+        for i, record in lines.by_python.items():
+            self.out.slow.append((int(lines.pos[i]), record))
+        self.out.records += lines.count
+        self._advance(lines.count)
+
+
+def _blocks(path: Path) -> Iterator[tuple[memoryview, bool]]:
+    """The file in blocks of whole lines (about CHUNK_BYTES each), and whether a block is the last."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        while fh.tell() < size:
+            block = fh.read(CHUNK_BYTES)
+            while (cut := block.rfind(b"\n") + 1) == 0 and (more := fh.read(CHUNK_BYTES)):
+                block += more  # a line longer than a chunk
+            final = fh.tell() >= size
+            if final:
+                cut = len(block)  # the last line may have no newline
+            else:
+                fh.seek(cut - len(block), 1)  # the partial line is read again with the next block
+            yield memoryview(block)[:cut], final
+
+
+@dataclass
+class _Lines:
+    """A block of JSON lines split for DuckDB: the candidate lines as Arrow, the others read by Python."""
+
+    name: str
+    buf: memoryview
+    line_base: int  # number of the line before the block's first
+    first_pos: int  # position of the block's first record
+    n: int  # lines
+    count: int  # records (lines that are not blank)
+    starts: np.ndarray
+    ends: np.ndarray
+    cand: np.ndarray  # lines DuckDB reads
+    pos: np.ndarray  # position of each line's record
+    by_python: dict[int, Record]  # line index -> record of the lines Python reads
+    table: pa.Table
+
+    def text_of(self, i: int) -> bytes:
+        """Line `i` of the block with its newline, as `read_records` reads it."""
+        return bytes(self.buf[self.starts[i] : self.ends[i] + 1])
+
+    @classmethod
+    def next(
+        cls, blocks: Iterator[tuple[memoryview, bool]], name: str, line_base: int, first_pos: int
+    ) -> _Lines | None:
+        block = next(blocks, None)
+        return None if block is None else cls.split(name, *block, line_base, first_pos)
+
+    @classmethod
+    def split(cls, name: str, buf: memoryview, final: bool, line_base: int, first_pos: int) -> _Lines:
         arr = np.frombuffer(buf, np.uint8)
         high = bool(len(arr)) and int(arr.max()) >= 0x80  # some bytes are not ASCII
         ends = np.flatnonzero(arr == 10)
@@ -678,7 +738,7 @@ class _Stager:
             ends = np.append(ends, len(buf))
         n = len(ends)
         starts = np.empty(n, np.int64)
-        starts[0] = 0
+        starts[:1] = 0
         starts[1:] = ends[:-1] + 1
         lengths = ends - starts
         first = np.zeros(n, np.uint8)
@@ -686,52 +746,32 @@ class _Stager:
         first[nonempty] = arr[starts[nonempty]]
         cand = first == ord("{")
         record = cand.copy()
-        by_python: dict[int, Record] = {}
-        slice_of = lambda i: bytes(buf[starts[i] : ends[i] + 1])  # noqa: E731 - the line with its newline
+        lines = cls(name, buf, line_base, first_pos, n, 0, starts, ends, cand, np.empty(0), {}, pa.table({}))
         if high:  # lines that may not be UTF-8 are read by Python
             for i in np.unique(np.searchsorted(starts, np.flatnonzero(arr >= 0x80), side="right") - 1):
                 if cand[i]:
                     try:
-                        slice_of(i).decode()
+                        lines.text_of(i).decode()
                     except UnicodeDecodeError:
                         cand[i] = False
         for i in np.flatnonzero(nonempty & ~cand):
-            rec = jsonl_record(name, line_base + int(i) + 1, slice_of(i))
+            rec = jsonl_record(name, line_base + int(i) + 1, lines.text_of(i))
             if rec is not None:
                 record[i] = True
-                by_python[int(i)] = rec
+                lines.by_python[int(i)] = rec
+        text: Any = buf
         if high and not cand.all():  # keep Arrow's text valid: blank what Python reads
             copy = bytearray(buf)
             for i in np.flatnonzero(~cand):
                 copy[starts[i] : ends[i]] = b" " * int(lengths[i])
-            text: Any = bytes(copy)
-        else:
-            text = buf
-        first_pos = self.out.records
-        pos = first_pos + np.cumsum(record) - 1
+            text = bytes(copy)
+        lines.pos = first_pos + np.cumsum(record) - 1
+        lines.count = int(record.sum())
         offsets = np.append(starts, len(buf)).astype(np.int32)
-        lines = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
-        table = pa.table({"pos": pos, "line": np.arange(line_base + 1, line_base + n + 1), "cand": cand, "j": lines})
-        view = f"{_PFX}_chunk"
-        self.duck.register(view, table)
-        try:
-            self.duck.execute(_jsonl_sql(view))
-            slow = self._not_ok(first_pos, first_pos + n)
-        except duckdb.Error:  # unreadable for DuckDB as a whole: every line through Python
-            self.duck.execute(f"DELETE FROM {_STAGE} WHERE pos >= {first_pos}")
-            slow = [(int(pos[i]), line_base + int(i) + 1) for i in np.flatnonzero(cand)]
-        finally:
-            self.duck.unregister(view)
-        for p, line in slow:
-            rec = jsonl_record(name, line, slice_of(line - line_base - 1))
-            assert rec is not None
-            self.out.slow.append((p, rec))
-        for i, rec in by_python.items():
-            self.out.slow.append((int(pos[i]), rec))
-        count = int(record.sum())
-        self.out.records += count
-        self._advance(count)
-        return line_base + n
+        strings = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+        numbers = np.arange(line_base + 1, line_base + n + 1)
+        lines.table = pa.table({"pos": lines.pos, "line": numbers, "cand": cand, "j": strings})
+        return lines
 
 
 def _parquet_columns(path: Path) -> set[str] | None:
