@@ -12,11 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import ibis
-
 from toprated.evaluation.engine import Removal
-from toprated.metrics.calendar import arrow_table, months_before
-from toprated.metrics.sources import Sources
+from toprated.metrics.calendar import months_before
+from toprated.metrics.sources import Sources, one_of
 from toprated.programme import Programme
 
 #: (sources, granted removals, (entity, day) pairs) -> {(entity, day): (holds Top Rated, JSS)}
@@ -86,8 +84,7 @@ def _ended_days(src: Sources, entity_ids: set[str]) -> dict[str, list[date]]:
     """Days on which each entity's contracts ended (any reason), for the spacing rule."""
     if not entity_ids:
         return {}
-    # thousands at a first run: a table, not a list of literals
-    ids = ibis.memtable(arrow_table({"_id": sorted(entity_ids)}, {"_id": "string"}))._id
+    ids = one_of(sorted(entity_ids))  # thousands at a first run
     c, e = src.contracts, src.contract_ends
     # both tables have a `day`: the one wanted is the end's, not the start's
     j = c.join(e, c.contract_id == e.contract_id).select(c.freelancer_id, c.agency_id, ended=e.day)

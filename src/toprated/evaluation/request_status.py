@@ -18,7 +18,7 @@ from typing import Any
 
 from toprated.evaluation.engine import Removal, evaluate_days
 from toprated.evaluation.scratch import Scratch
-from toprated.metrics.sources import Sources, entity_closure
+from toprated.metrics.sources import Sources, entity_closure, one_of
 from toprated.programme import Programme
 
 
@@ -74,10 +74,10 @@ def companions_of(src: Sources, entities: set[str]) -> dict[str, list[str]]:
     """For the agencies among `entities`: their owner and everyone who ever was a member."""
     a, m = src.agencies, src.memberships
     out: dict[str, set[str]] = {}
-    for row in a.filter(a.agency_id.isin(sorted(entities))).to_pyarrow().to_pylist():
+    for row in a.filter(a.agency_id.isin(one_of(sorted(entities)))).to_pyarrow().to_pylist():
         out.setdefault(row["agency_id"], set()).add(row["owner_id"])
     if out:
-        rows = m.filter(m.agency_id.isin(sorted(out))).select("agency_id", "freelancer_id").distinct()
+        rows = m.filter(m.agency_id.isin(one_of(sorted(out)))).select("agency_id", "freelancer_id").distinct()
         for row in rows.to_pyarrow().to_pylist():
             out[row["agency_id"]].add(row["freelancer_id"])
     return {k: sorted(v) for k, v in out.items()}

@@ -13,6 +13,7 @@ from datetime import date
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 TABLES = (
     "freelancers",
@@ -131,13 +132,21 @@ def entity_closure(src: Sources, ids: Iterable[str], agency_badges: bool = True)
     freelancers among them, with their owners and members (the badge a member shows)."""
     ids = sorted(set(ids))
     m, a = src.memberships, src.agencies
-    agencies = set(a.filter(a.agency_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
+    agencies = set(a.filter(a.agency_id.isin(one_of(ids))).agency_id.to_pyarrow().to_pylist())
     if agency_badges:
-        agencies |= set(m.filter(m.freelancer_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
-        agencies |= set(a.filter(a.owner_id.isin(ids)).agency_id.to_pyarrow().to_pylist())
+        agencies |= set(m.filter(m.freelancer_id.isin(one_of(ids))).agency_id.to_pyarrow().to_pylist())
+        agencies |= set(a.filter(a.owner_id.isin(one_of(ids))).agency_id.to_pyarrow().to_pylist())
     if not agencies:
         return ids
-    ag = sorted(agencies)
+    ag = one_of(sorted(agencies))
     members = set(m.filter(m.agency_id.isin(ag)).freelancer_id.to_pyarrow().to_pylist())
     owners = set(a.filter(a.agency_id.isin(ag)).owner_id.to_pyarrow().to_pylist())
     return sorted(set(ids) | agencies | members | owners)
+
+
+def one_of(ids: list[str]) -> list[str] | ir.Column:
+    """What `column.isin(…)` takes for these ids: the list itself when short, else a one-column
+    table (thousands of literals make SQL that is slow to compile and to run)."""
+    if len(ids) <= 100:
+        return ids
+    return ibis.memtable(pa.table({"_id": pa.array(ids, type=pa.string())}))._id
