@@ -61,11 +61,10 @@ def build_calendar(
     """The calendar of every day the targets need, and the (at, point) table of weekly points.
 
     With `stored_points` the earlier weekly points come from stored snapshots, so the calendar holds
-    the targets only. With `pairs` (entity, target day) the calendar is keyed: each entity gets its
-    own targets and their weekly points, and so do its `companions` on those days.
+    the targets only. With `pairs` (entity, target day; `targets` are their days) the calendar is
+    keyed: each entity gets its own targets and their weekly points, and so do its `companions` on
+    those days.
     """
-    if pairs is not None:
-        targets = sorted({d for _, d in pairs})
     points = {t: weekly_points(p, t) for t in targets}
     days = set(targets) if stored_points else {d for ps in points.values() for d in ps}
     keyed = None
@@ -178,9 +177,9 @@ def evaluate_days(
     are evaluated too. With `pairs` (entity, day), only those are evaluated (see `build_calendar`):
     read only those rows of the result.
     """
-    calendar, weekly_rows = build_calendar(p, targets, prior is not None, pairs, companions)
     if pairs is not None:
         targets = sorted({d for _, d in pairs})
+    calendar, weekly_rows = build_calendar(p, targets, prior is not None, pairs, companions)
     cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
     ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
     fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, False, prior))

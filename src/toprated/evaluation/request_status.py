@@ -25,13 +25,19 @@ from toprated.programme import Programme
 class RequestStatus:
     """`StatusAt` for `decide_removals`; use it in a `with` block (it owns temporary tables)."""
 
-    def __init__(self, p: Programme) -> None:
+    def __init__(self, p: Programme, copy_facts: bool = True) -> None:
+        """`copy_facts=False` when the sources are already a small copy (an explanation's)."""
         self.p = p
+        self.copy_facts = copy_facts
         self._scratch: Scratch | None = None
         self._copied: tuple[Sources, Sources, set[str]] | None = None  # (from, copy, entities covered)
 
     def _facts(self, src: Sources, entities: set[str]) -> Sources:
-        """`src` cut to these entities' closure, copied once into temporary tables and reused."""
+        """`src` cut to these entities' closure, copied once into temporary tables and reused.
+
+        Only for speed: a keyed evaluation reads each entity's own facts whatever else `src` holds."""
+        if not self.copy_facts:
+            return src
         if self._copied is not None and self._copied[0] is src and entities <= self._copied[2]:
             return self._copied[1]
         if self._scratch is None:

@@ -17,7 +17,6 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from toprated.metrics.calendar import arrow_table
 from toprated.metrics.sources import TABLES, Sources, restrict
 
 _counter = itertools.count()
@@ -57,10 +56,9 @@ class Scratch:
     def facts_of(self, src: Sources, entity_ids: list[str]) -> Sources:
         """`restrict(src, entity_ids)` copied into temporary tables, so that every later step reads
         a few rows rather than scanning the store's tables again (on Spark: only restricted)."""
+        scope = restrict(src, entity_ids)
         if self.con.name == "pyspark":  # a copy per table would cost Spark a job each
-            return restrict(src, entity_ids)
-        ids = self.keep(arrow_table({"_id": list(entity_ids)}, {"_id": "string"}))
-        scope = restrict(src, entity_ids, ids)
+            return scope
         return Sources(backend=src.backend, **{name: self.keep(getattr(scope, name)) for name in TABLES})
 
     def close(self) -> None:

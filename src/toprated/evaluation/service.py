@@ -51,7 +51,7 @@ def evaluate_store(
         # of which the closure holds, so a restricted evaluation decides only what it shows. Its facts
         # are copied once: every later step then reads a few rows instead of the store's tables.
         src = facts.facts_of(full, entity_closure(full, entity_ids)) if entity_ids else full
-        with RequestStatus(p) as status_at:
+        with RequestStatus(p, copy_facts=not entity_ids) as status_at:
             decisions = decide_removals(src, p, as_of, status_at)
         removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
         with Scratch(con) as scratch:

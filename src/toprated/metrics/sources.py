@@ -75,26 +75,19 @@ class Sources:
         return replace(self, **{name: getattr(self, name).filter(lambda t: t.day <= cut) for name in TABLES})
 
 
-def restrict(src: Sources, entity_ids: list[str], ids_table: ir.Table | None = None) -> Sources:
+def restrict(src: Sources, entity_ids: list[str]) -> Sources:
     """Only the facts of these freelancers and agencies, their contracts and those contracts' facts.
 
     Clients' flags stay whole (they are few and any contract may need them). The caller passes the
     closure it needs (see `entity_closure`): an agency's evaluation reads its owner's and members'
-    facts too. For thousands of ids pass them also as `ids_table` (one column `_id`, in the same
-    backend): a semi-join against a table beats a list of thousands of literals.
+    facts too.
     """
-    ids = list(entity_ids)
+    ids = one_of(list(entity_ids))
 
     def of_ids(t: ir.Table, column: str) -> ir.Table:
-        if ids_table is None:
-            return t.filter(t[column].isin(ids))
-        return t.semi_join(ids_table, t[column] == ids_table._id)
+        return t.filter(t[column].isin(ids))
 
-    contracts = src.contracts
-    if ids_table is None:
-        c = contracts.filter(contracts.freelancer_id.isin(ids) | contracts.agency_id.isin(ids))
-    else:
-        c = of_ids(contracts, "freelancer_id").union(of_ids(contracts, "agency_id"), distinct=True)
+    c = src.contracts.filter(src.contracts.freelancer_id.isin(ids) | src.contracts.agency_id.isin(ids))
     cids = c.select("contract_id")
 
     def by_contract(t: ir.Table) -> ir.Table:
