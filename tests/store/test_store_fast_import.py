@@ -1,4 +1,4 @@
-"""`Store.import_files` (store/fast.py) against the per-event path: same rows, same report, always.
+"""`Store.import_files` (store/fast/) against the per-event path: same rows, same report, always.
 
 Every test imports the same files twice — `import_records(read_records(...))`, the exact path, and
 `import_files(...)`, the column-wise one — and requires identical typed tables, identical raw
@@ -23,7 +23,10 @@ from store_helpers import WORLD
 
 from toprated.events import DATA_MODELS, read_records
 from toprated.simulate import generate
-from toprated.store import ImportReport, Store, fast, open_store, schema
+from toprated.store import ImportReport, Store, open_store, schema
+from toprated.store.fast import spec as fast_spec
+from toprated.store.fast import staging as fast_staging
+from toprated.store.fast import writing as fast_writing
 
 AS_OF = date(2026, 11, 23)
 
@@ -87,7 +90,7 @@ def test_simulated_marketplace_same_as_exact_path(market: dict[str, Path], fmt: 
     assert first.accepted > 15_000 and not first.rejected
     assert again.duplicates == first.accepted
     # everything the simulator writes goes through the template lane: nothing per event
-    assert fast.LAST_STATS["slow"] == 0 and fast.LAST_STATS["exact"] == 0
+    assert fast_writing.LAST_STATS["slow"] == 0 and fast_writing.LAST_STATS["exact"] == 0
 
 
 @pytest.mark.postgres
@@ -98,12 +101,12 @@ def test_simulated_marketplace_on_postgres(market: dict[str, Path], fmt: str, tm
 
 def test_fast_spec_mirrors_the_models() -> None:
     """_SPEC has every field of every model, required exactly when the model requires it."""
-    assert set(fast._SPEC) == set(DATA_MODELS)
+    assert set(fast_spec._SPEC) == set(DATA_MODELS)
     for event_type, model in DATA_MODELS.items():
-        spec = fast._SPEC[event_type]
+        spec = fast_spec._SPEC[event_type]
         assert set(spec) == set(model.model_fields), event_type
         for name, info in model.model_fields.items():
-            assert (spec[name][0] in fast._REQUIRED) == info.is_required(), (event_type, name)
+            assert (spec[name][0] in fast_spec._REQUIRED) == info.is_required(), (event_type, name)
 
 
 # --- a file of every kind of trouble ---------------------------------------------------------------
@@ -406,7 +409,7 @@ def test_progress_counts_every_record(market: dict[str, Path], tmp_path: Path) -
 
 def test_chunk_boundaries_and_odd_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Lines longer than a chunk, chunks ending anywhere, empty files and files of blank lines."""
-    monkeypatch.setattr(fast, "CHUNK_BYTES", 97)
+    monkeypatch.setattr(fast_staging, "CHUNK_BYTES", 97)
     lines = troubled_lines()
     long = compact(ev("long", "freelancer.joined", "2025-01-09", freelancer_id="fl", name="x" * 500))
     small = write_jsonl(tmp_path / "small.jsonl", [*lines[:40], long, *lines[40:]], final_newline=False)

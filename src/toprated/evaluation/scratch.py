@@ -14,8 +14,11 @@ import os
 from types import TracebackType
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot as sg
+import sqlglot.expressions as sge
 
 from toprated.metrics.sources import TABLES, Sources, restrict
 
@@ -38,9 +41,25 @@ class Scratch:
         if self.con.name == "pyspark":
             return self._keep_on_spark(obj)
         name = self._name()
-        self.con.create_table(name, obj, temp=True)
+        if self.con.name == "duckdb" and isinstance(obj, ir.Table):
+            schema = self._keep_on_duckdb(name, obj)
+        else:
+            schema = self.con.create_table(name, obj, temp=True).schema()
         self.names.append(name)
-        return self.con.table(name)
+        # by its bare name, as every later statement (and `SqlWeekStore.write`) refers to it
+        return ops.DatabaseTable(name, schema=schema, source=self.con, namespace=ops.Namespace()).to_expr()
+
+    def _keep_on_duckdb(self, name: str, expr: ir.Table) -> ibis.Schema:
+        """`create_table` without its two catalogue look-ups: the expression already knows its
+        schema (the look-ups cost more than running a step over a few rows, as in `explain`)."""
+        con = self.con
+        schema = expr.schema()
+        con._run_pre_execute_hooks(expr)  # registers memtables (`sources.one_of`)
+        target = sge.Schema(this=sg.table(name, quoted=True), expressions=schema.to_sqlglot_column_defs(con.dialect))
+        create = sge.Create(kind="TABLE", this=target, properties=sge.Properties(expressions=[sge.TemporaryProperty()]))
+        con.raw_sql(create.sql(con.dialect))
+        con.raw_sql(f"INSERT INTO {sg.to_identifier(name, quoted=True).sql(con.dialect)} {con.compile(expr)}")
+        return schema
 
     def _keep_on_spark(self, obj: ir.Table | pa.Table) -> ir.Table:
         """Spark has no temporary tables through ibis, and a lazily cached step would leave one huge

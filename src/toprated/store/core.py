@@ -153,7 +153,7 @@ class Store:
     def import_files(self, paths: Sequence[str | Path], progress: Callable[[int], None] | None = None) -> ImportReport:
         """Import event files as `import_records(read_records(p) for p in paths)` would, column-wise.
 
-        The same rules, rows and report, much faster for JSON Lines and Parquet (store/fast.py);
+        The same rules, rows and report, much faster for JSON Lines and Parquet (store/fast/);
         `progress(n)` is told of every n records read.
         """
         from toprated.store.fast import import_files
