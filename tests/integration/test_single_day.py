@@ -85,3 +85,31 @@ def test_a_keyed_calendar_equals_a_calendar_of_days(store_path: Path) -> None:
     for key, row in expected.items():
         diff = {k: (row[k], keyed[key].get(k)) for k in row if row[k] != keyed[key].get(k)}
         assert not diff, (key, diff)
+
+
+def test_the_jss_alone_equals_the_jss_of_a_full_evaluation(store_path: Path) -> None:
+    """`RequestStatus.jss` (contracts and score only, on the pairs' own days) gives the same JSS as
+    `RequestStatus.top_rated` (the full evaluation with weekly points), removals included."""
+    from toprated.evaluation.request_status import RequestStatus
+
+    p = load_programme()
+    days = [AS_OF, AS_OF - timedelta(days=45), AS_OF - timedelta(days=200)]
+    with open_store(str(store_path)) as store:
+        src = Sources.from_backend(store.ibis())
+        c = src.contracts
+        rows = c.select("contract_id", "freelancer_id", "agency_id", "day").order_by("contract_id").to_pyarrow()
+        contracts = rows.to_pylist()
+        freelancers = sorted({r["freelancer_id"] for r in contracts})
+        agencies = sorted({r["agency_id"] for r in contracts if r["agency_id"]})
+        pairs = {(f, days[i % 3]) for i, f in enumerate(freelancers[::2])}
+        pairs |= {(a, days[i % 3]) for i, a in enumerate(agencies)}
+        # removals of some of these entities' contracts, from a day before some of the pairs' days
+        removals = [(r["freelancer_id"], r["contract_id"], r["day"]) for r in contracts[::9]]
+        removals += [(r["agency_id"], r["contract_id"], r["day"]) for r in contracts[::4] if r["agency_id"]]
+        with RequestStatus(p) as status:
+            full = status.top_rated(src, removals, pairs)
+            alone = status.jss(src, removals, pairs)
+    assert len(full) > 60 and sum(v[1] is not None for v in full.values()) > 20
+    # an entity with no contract yet has no JSS row: no JSS, as in the full evaluation
+    diff = {k: (v[1], alone.get(k)) for k, v in full.items() if v[1] != alone.get(k)}
+    assert not diff and set(alone) <= set(full), diff

@@ -55,11 +55,16 @@ def _profile_ok(completeness: ir.IntegerValue, photo: ir.BooleanValue, elance: i
     return ok.fill_null(False)
 
 
-def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch) -> EntityDays:
+def jss_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch) -> tuple[ir.Table, ir.Table]:
+    """Contract-days as each entity's JSS sees them, and the JSS per (entity, kind, day)."""
     # kept: the freelancer's and the agency's view of a contract both read it (computed once)
     cd = scratch.keep(contract_days(src, cal, p))
     ec = scratch.keep(entity_contracts(cd, removals))
-    jss = scratch.keep(jss_by_day(ec, p))
+    return ec, scratch.keep(jss_by_day(ec, p))
+
+
+def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch) -> EntityDays:
+    ec, jss = jss_days(src, cal, p, removals, scratch)
     standing = scratch.keep(standing_by_day(src, cal))  # read for freelancers and agencies
     earnings = scratch.keep(earnings_by_day(src, cal))
     manual = scratch.keep(manual_badges_by_day(src, cal))

@@ -15,7 +15,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from toprated.evaluation import criteria as rules
-from toprated.evaluation.daily import EntityDays, entity_days
+from toprated.evaluation.daily import EntityDays, entity_days, jss_days
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.asof import ones, union_all
 from toprated.metrics.calendar import Cal, Calendar, arrow_table, day_range
@@ -185,6 +185,17 @@ def evaluate_days(
     fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, False, prior))
     ag = scratch.keep(_finish(ed.agencies, weekly, targets, p, True, prior))
     return fr, ag, ed
+
+
+def jss_on(
+    src: Sources, p: Programme, pairs: set[tuple[str, date]], scratch: Scratch, removals: list[Removal] | None = None
+) -> ir.Table:
+    """The JSS of each (entity, day) in `pairs` (entity_id, entity_kind, at, jss, …): the contracts
+    and the score only, without the weekly points and criteria a full evaluation needs."""
+    calendar, _ = build_calendar(p, sorted({d for _, d in pairs}), stored_points=True, pairs=pairs)
+    cal = Cal.of(scratch.keep(calendar.arrow()), calendar)
+    _, jss = jss_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
+    return jss
 
 
 def evaluate(

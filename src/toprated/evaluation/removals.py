@@ -8,17 +8,28 @@ order; each decision evaluates only the deciding entity (and, for an agency, its
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, Protocol
 
 from toprated.evaluation.engine import Removal
 from toprated.metrics.calendar import months_before
 from toprated.metrics.sources import Sources, one_of
 from toprated.programme import Programme
 
-#: (sources, granted removals, (entity, day) pairs) -> {(entity, day): (holds Top Rated, JSS)}
-StatusAt = Callable[[Sources, list[Removal], set[tuple[str, date]]], dict[tuple[str, date], tuple[bool, int | None]]]
+Pairs = set[tuple[str, date]]
+
+
+class StatusAt(Protocol):
+    """What a decision needs to know of the asking entities on their days, given granted removals."""
+
+    def top_rated(
+        self, src: Sources, removals: list[Removal], pairs: Pairs
+    ) -> dict[tuple[str, date], tuple[bool, Any]]:
+        """{(entity, day): (holds Top Rated, JSS)}"""
+
+    def jss(self, src: Sources, removals: list[Removal], pairs: Pairs) -> dict[tuple[str, date], Any]:
+        """{(entity, day): JSS}: the same JSS as `top_rated` gives, computed alone (cheaper)."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +183,7 @@ def decide_removals(
         # evaluated only for the requests that pass the checks needing no evaluation (the grants,
         # and so those checks, do not change before the walk below ends).
         asking = [r for r in undecided if _precheck(r, entity_of(r), granted, last_granted, ended, p) is None]
-        with_ = status_at(src, granted, {(entity_of(r), r.day) for r in asking}) if asking else {}
+        with_ = status_at.top_rated(src, granted, {(entity_of(r), r.day) for r in asking}) if asking else {}
         dirty: set[str] = set()  # entities whose state a decision still pending in this round may change
         pending: list[_Request] = []
         for r in undecided:
@@ -191,11 +202,12 @@ def decide_removals(
         if not pending:
             continue
         trial = [*granted, *((entity_of(r), r.contract_id, r.day) for r in pending)]
-        without = status_at(src, trial, {(entity_of(r), r.day) for r in pending})
+        # only the JSS: whether the entity held Top Rated was settled with `with_`
+        without = status_at.jss(src, trial, {(entity_of(r), r.day) for r in pending})
         for r in pending:
             e = entity_of(r)
             jss_with = with_[(e, r.day)][1]
-            jss_without = without.get((e, r.day), (False, None))[1]
+            jss_without = without.get((e, r.day))
             if jss_without is None:
                 decide(r, False, "without this contract there would be no JSS; it stays counted")
             elif jss_with is not None and jss_without < jss_with:

@@ -16,7 +16,7 @@ from datetime import date
 from types import TracebackType
 from typing import Any
 
-from toprated.evaluation.engine import Removal, evaluate_days
+from toprated.evaluation.engine import Removal, evaluate_days, jss_on
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.sources import Sources, entity_closure, one_of
 from toprated.programme import Programme
@@ -46,9 +46,10 @@ class RequestStatus:
         self._copied = (src, copy, set(entities))
         return copy
 
-    def __call__(
+    def top_rated(
         self, src: Sources, removals: list[Removal], pairs: set[tuple[str, date]]
     ) -> dict[tuple[str, date], tuple[bool, Any]]:
+        """(holds Top Rated, JSS) of each pair: a full evaluation on the pairs and their weekly points."""
         facts = self._facts(src, {e for e, _ in pairs})
         out: dict[tuple[str, date], tuple[bool, Any]] = {}
         with Scratch(src.backend) as scratch:
@@ -60,6 +61,14 @@ class RequestStatus:
                     if key in pairs:
                         out[key] = (bool(row["top_rated_held"]), row["jss"])
         return out
+
+    def jss(self, src: Sources, removals: list[Removal], pairs: set[tuple[str, date]]) -> dict[tuple[str, date], Any]:
+        """The JSS of each pair: contracts and score only, on the pairs' own days."""
+        facts = self._facts(src, {e for e, _ in pairs})
+        with Scratch(src.backend) as scratch:
+            t = jss_on(facts, self.p, pairs, scratch, removals)
+            rows = t.select("entity_id", "at", "jss").to_pyarrow().to_pylist()
+        return {(r["entity_id"], r["at"]): r["jss"] for r in rows if (r["entity_id"], r["at"]) in pairs}
 
     def close(self) -> None:
         if self._scratch is not None:
