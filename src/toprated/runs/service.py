@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import ibis
-import ibis.expr.types as ir
 
 from toprated.evaluation.engine import evaluate, weekly_points
 from toprated.evaluation.removals import Decision, decide_removals
@@ -68,16 +67,6 @@ def _stored_decisions(ws: WeekStore, programme: str, before: date) -> tuple[dict
     return known, weeks[-1]
 
 
-def prior_points(ws: WeekStore, programme: str, days: list[date]) -> ir.Table | None:
-    """Stored weekly points for `days`, one row per entity and day."""
-    t = ws.table(snap.POINTS)
-    if t is None:
-        return None
-    t = t.filter((t.programme == programme) & t.week.isin(days))
-    g = t.group_by(["entity_id", "entity_kind", "week"]).aggregate(ok=ones(t.point_ok).max())
-    return g.select("entity_id", "entity_kind", point=g.week, point_ok=g.ok == 1)
-
-
 def run_week(
     con: ibis.BaseBackend,
     p: Programme,
@@ -105,7 +94,7 @@ def run_week(
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
     with Scratch(con) as scratch:
-        prior = prior_points(ws, p.name, earlier) if use_stored else None
+        prior = ws.points(p.name, earlier) if use_stored else None
         snapshots = ws.table(snap.SNAPSHOTS)
         ev = evaluate(src, p, week, scratch, removals, prior)
         rows = scratch.keep(snap.snapshot_rows(ev.freelancers, ev.agencies, week, p.name, p.jss.windows_months))

@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 import pyarrow.parquet as pq
 
 from toprated.errors import UserError
+from toprated.metrics.asof import ones
 from toprated.runs.snapshots import POINTS, RUN_TABLES, RUNS
 
 
@@ -31,6 +32,10 @@ class WeekStore(Protocol):
     def point_days(self, programme: str) -> set[date]:
         """The days whose weekly points are stored."""
 
+    def points(self, programme: str, days: list[date]) -> ir.Table | None:
+        """Stored weekly points of `days`: (entity_id, entity_kind, point, point_ok), one row per
+        entity and day."""
+
     def write(self, week: date, programme: str, tables: dict[str, ir.Table], days: dict[str, list[date]]) -> None:
         """Replace the rows of `programme` in each table for its `days` (default: `week`), all or nothing."""
 
@@ -39,6 +44,13 @@ def _days_of(t: ir.Table | None, programme: str) -> set[date]:
     if t is None:
         return set()
     return set(t.filter(t.programme == programme).select("week").distinct().week.to_pyarrow().to_pylist())
+
+
+def _points_of(t: ir.Table | None, programme: str, days: list[date]) -> ir.Table | None:
+    if t is None:
+        return None
+    t = t.filter((t.programme == programme) & t.week.isin(days))
+    return t.select("entity_id", "entity_kind", "point_ok", point=t.week)
 
 
 def _table_exists(con: ibis.BaseBackend, name: str) -> bool:
@@ -69,6 +81,10 @@ class SqlWeekStore:
 
     def point_days(self, programme: str) -> set[date]:
         return _days_of(self.table(POINTS), programme)
+
+    def points(self, programme: str, days: list[date]) -> ir.Table | None:
+        # `write` replaces a day's points before adding them: one row per entity and day already
+        return _points_of(self.table(POINTS), programme, days)
 
     def _ensure(self, name: str, schema: ibis.Schema) -> None:
         have = self.table(name)
@@ -132,9 +148,17 @@ class ParquetWeekStore:
     def point_days(self, programme: str) -> set[date]:
         return _days_of(self.table(POINTS), programme)
 
+    def points(self, programme: str, days: list[date]) -> ir.Table | None:
+        t = _points_of(self.table(POINTS), programme, days)
+        if t is None:
+            return None
+        # runs that evaluated the same day each left a file with its points: one row per entity and day
+        g = t.group_by(["entity_id", "entity_kind", "point"]).aggregate(ok=ones(t.point_ok).max())
+        return g.select("entity_id", "entity_kind", "point", point_ok=g.ok == 1)
+
     def write(self, week: date, programme: str, tables: dict[str, ir.Table], days: dict[str, list[date]]) -> None:
         # One file per table and run: points a run stores for earlier days sit in its own file, and
-        # readers take one row per entity and day (see `toprated.runs.service.prior_points`).
+        # `points` takes one row per entity and day.
         staging = self.root / f".staging-{week.isoformat()}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staged = []
