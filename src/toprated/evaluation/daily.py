@@ -17,7 +17,7 @@ from toprated.evaluation import criteria as rules
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.agency import agency_profile_by_day, member_aggregates, members_by_day
 from toprated.metrics.calendar import Cal
-from toprated.metrics.contracts import MONEY, contract_days, money
+from toprated.metrics.contracts import MONEY, contract_days, money, payments_on
 from toprated.metrics.freelancer import (
     availability_by_day,
     earnings_by_day,
@@ -55,18 +55,22 @@ def _profile_ok(completeness: ir.IntegerValue, photo: ir.BooleanValue, elance: i
     return ok.fill_null(False)
 
 
-def jss_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch) -> tuple[ir.Table, ir.Table]:
+def jss_days(
+    src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch, paid: ir.Table | None = None
+) -> tuple[ir.Table, ir.Table]:
     """Contract-days as each entity's JSS sees them, and the JSS per (entity, kind, day)."""
     # kept: the freelancer's and the agency's view of a contract both read it (computed once)
-    cd = scratch.keep(contract_days(src, cal, p))
+    cd = scratch.keep(contract_days(src, cal, p, paid))
     ec = scratch.keep(entity_contracts(cd, removals))
     return ec, scratch.keep(jss_by_day(ec, p))
 
 
 def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch) -> EntityDays:
-    ec, jss = jss_days(src, cal, p, removals, scratch)
+    # one day: each contract's payments are summed once, for its state, activity and earnings
+    paid = scratch.keep(payments_on(src, cal)) if cal.single is not None else None
+    ec, jss = jss_days(src, cal, p, removals, scratch, paid)
     standing = scratch.keep(standing_by_day(src, cal))  # read for freelancers and agencies
-    earnings = scratch.keep(earnings_by_day(src, cal))
+    earnings = scratch.keep(earnings_by_day(src, cal, paid))
     manual = scratch.keep(manual_badges_by_day(src, cal))
     c = cal.select("at", "joined_from", "rt_active_from", "tr_active_from")
 
@@ -85,7 +89,7 @@ def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratc
     fd = _join(fd, jss.filter(jss.entity_kind == FREELANCER).drop("entity_kind"))
     fd = _join(fd, profile_by_day(src, cal), right_key="freelancer_id")
     fd = _join(fd, availability_by_day(src, cal), right_key="freelancer_id")
-    fd = _join(fd, last_activity_by_day(src, cal), right_key="freelancer_id")
+    fd = _join(fd, last_activity_by_day(src, cal, paid), right_key="freelancer_id")
     fd = _join(fd, earnings)
     fd = _join(fd, standing)
     fd = _join(fd, manual)

@@ -31,12 +31,12 @@ def centi(value: Decimal) -> int:
     return int(Decimal(value) * 100)
 
 
-def _payment_state(src: Sources, cal: Cal, p: Programme) -> ir.Table:
+def _payment_state(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = None) -> ir.Table:
     """Running totals of a contract's payments, in force on each calendar day (§10 earnings/span)."""
     pay = src.payments
     signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
     if cal.single is not None:
-        return _payment_state_on(src, cal, p)
+        return _payment_state_on(src, cal, p, paid)
     daily = pay.group_by(["contract_id", "day"]).aggregate(net=signed.sum(), n_paid=ones(~pay.refund).sum())
     cum = ibis.cumulative_window(group_by=daily.contract_id, order_by=daily.day)
     paid_day = ibis.cases((daily.n_paid > 0, daily.day), else_=ibis.null("date"))
@@ -57,19 +57,33 @@ def _payment_state(src: Sources, cal: Cal, p: Programme) -> ir.Table:
     return as_of(s, ["contract_id"], ["cum_net", "n_payments", "first_paid", "last_paid", "max_gap"], cal)
 
 
-def _payment_state_on(src: Sources, cal: Cal, p: Programme) -> ir.Table:
-    """`_payment_state` for a one-day calendar: plain aggregates, gaps only where they matter."""
+def payments_on(src: Sources, cal: Cal) -> ir.Table:
+    """For a one-day calendar: each contract's payments up to its day, in one pass over them.
+
+    `cum_net`, `n_payments`, `first_paid`, `last_paid` (refunds are not payments there) for the
+    contract's state, and `net_12m` (payments minus refunds in the earnings window) for
+    `earnings_12m`; the activity and earnings metrics read this table instead of joining every
+    payment to its contract again.
+    """
     assert cal.single is not None
     at = ibis.literal(cal.single["at"], type="date")
     pay = src.payments.filter(src.payments.day <= at)
     signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
     paid_day = ibis.cases((~pay.refund, pay.day), else_=ibis.null("date"))
-    s = pay.group_by("contract_id").aggregate(
+    return pay.group_by("contract_id").aggregate(
         cum_net=signed.sum(),
         n_payments=ones(~pay.refund).sum(),
         first_paid=paid_day.min(),
         last_paid=paid_day.max(),
+        net_12m=signed.sum(where=pay.day > ibis.literal(cal.single["earn_from"], type="date")),
     )
+
+
+def _payment_state_on(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None) -> ir.Table:
+    """`_payment_state` for a one-day calendar: plain aggregates, gaps only where they matter."""
+    assert cal.single is not None
+    at = ibis.literal(cal.single["at"], type="date")
+    s = paid if paid is not None else payments_on(src, cal)
     # The largest gap between payments decides only whether a contract is long-term: compute it
     # for the contracts that have enough payments over a long enough span, not for every payment.
     j = p.jss
@@ -77,7 +91,8 @@ def _payment_state_on(src: Sources, cal: Cal, p: Programme) -> ir.Table:
         (s.n_payments >= j.long_term_min_payments)
         & (s.last_paid.delta(s.first_paid, unit="day") >= j.long_term_min_span_days)
     ).select("contract_id")
-    d = pay.filter(~pay.refund).semi_join(could_be_long, "contract_id").select("contract_id", "day").distinct()
+    pay = src.payments.filter((src.payments.day <= at) & ~src.payments.refund)
+    d = pay.semi_join(could_be_long, "contract_id").select("contract_id", "day").distinct()
     d = d.mutate(gap=d.day.delta(d.day.lag().over(group_by=d.contract_id, order_by=d.day), unit="day"))
     gaps = d.group_by("contract_id").aggregate(max_gap=d.gap.max())
     s = s.left_join(gaps, "contract_id").drop("contract_id_right")
@@ -126,11 +141,12 @@ def _started_by(c: ir.Table, cal: Cal) -> tuple[ir.Table, Cal]:
     return cd, Cal(cd.select(at=cd.at, **{ENTITY: cd.contract_id}).distinct(), keyed=True)
 
 
-def contract_days(src: Sources, cal: Cal, p: Programme) -> ir.Table:
+def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = None) -> ir.Table:
     """One row per contract and calendar day with everything the rules read about the contract.
 
     `cal` needs the columns `at`, `lt_recent` (at − long_term_recent_days) and `pay_recent`
     (at − large_contract_payment_days); all its columns are carried along for later windows.
+    `paid`: `payments_on(src, cal)` when the caller already has it (one-day calendars only).
     """
     j, o = p.jss, p.jss.outcome
     c = src.contracts
@@ -150,7 +166,7 @@ def contract_days(src: Sources, cal: Cal, p: Programme) -> ir.Table:
     cd = cd.left_join(ends, "contract_id").drop("contract_id_right")
     cd = cd.left_join(flags, "client_id").drop("client_id_right")
     states = (
-        _payment_state(src, per_contract, p),
+        _payment_state(src, per_contract, p, paid),
         _feedback_state(src, per_contract),
         _dispute_state(src, per_contract),
     )

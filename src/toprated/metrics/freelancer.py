@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 
 from toprated.metrics.asof import as_of, last_of_day, ones, union_all
 from toprated.metrics.calendar import Cal
-from toprated.metrics.contracts import MONEY, money
+from toprated.metrics.contracts import MONEY, money, payments_on
 from toprated.metrics.sources import Sources
 
 ACTIVITY_KINDS = ("proposal", "invitation_accepted")
@@ -35,32 +35,50 @@ def readiness(src: Sources) -> ir.Table:
     return r.group_by("freelancer_id").aggregate(readiness_on=r.day.min())
 
 
-def last_activity_by_day(src: Sources, cal: Cal) -> ir.Table:
+def last_activity_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -> ir.Table:
     """The last day with a proposal, an accepted invitation or a payment up to each day (§10 "Activity").
 
-    A refund is not activity.
+    A refund is not activity. `paid`: `payments_on(src, cal)` for a one-day calendar (each
+    contract's last payment), else every payment is read.
     """
     act = src.activities
     a = act.filter(act.kind.isin(ACTIVITY_KINDS)).select("freelancer_id", "day")
-    pay, con = src.payments, src.contracts
-    paid = pay.filter(~pay.refund).join(con, pay.contract_id == con.contract_id)
-    days = union_all(a, paid.select(con.freelancer_id, pay.day))
+    con = src.contracts
     if cal.single is not None:
         at = ibis.literal(cal.single["at"], type="date")
-        upto = days.filter(days.day <= at)
-        return upto.group_by("freelancer_id").aggregate(last_active=upto.day.max()).mutate(at=at)
+        if paid is None:
+            paid = payments_on(src, cal)
+        last_paid = paid.join(con, paid.contract_id == con.contract_id).select(con.freelancer_id, day=paid.last_paid)
+        days = union_all(a.filter(a.day <= at), last_paid.filter(last_paid.day.notnull()))
+        return days.group_by("freelancer_id").aggregate(last_active=days.day.max()).mutate(at=at)
+    pay = src.payments
+    paid_rows = pay.filter(~pay.refund).join(con, pay.contract_id == con.contract_id)
+    days = union_all(a, paid_rows.select(con.freelancer_id, pay.day))
     days = days.distinct()
     days = days.mutate(last_active=days.day)
     return as_of(days, ["freelancer_id"], ["last_active"], cal)
 
 
-def earnings_by_day(src: Sources, cal: Cal) -> ir.Table:
+def earnings_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -> ir.Table:
     """`earnings_12m`: payments minus refunds dated in (at − N days, at], never below 0 (§10).
 
     Running totals per entity (freelancer and agency contracts) read at both ends of the window.
-    `cal` needs the column `earn_from` (the window's exclusive lower bound).
+    `cal` needs the column `earn_from` (the window's exclusive lower bound). For a one-day calendar
+    the sums per contract of `payments_on` (`paid`, if the caller has it) are added up instead.
     """
-    pay, con = src.payments, src.contracts
+    con = src.contracts
+    if cal.single is not None:
+        if paid is None:
+            paid = payments_on(src, cal)
+        c = paid.filter(paid.net_12m.notnull())
+        c = c.join(con, c.contract_id == con.contract_id).select(con.freelancer_id, con.agency_id, c.net_12m)
+        by_freelancer = c.select(entity_id=c.freelancer_id, net=c.net_12m)
+        by_agency = c.filter(c.agency_id.notnull()).select(entity_id=c.agency_id, net=c.net_12m)
+        flows = union_all(by_freelancer, by_agency)
+        net = flows.group_by("entity_id").aggregate(net=flows.net.sum())
+        at = ibis.literal(cal.single["at"], type="date")
+        return net.select("entity_id", at=at, earnings_12m=ibis.greatest(net.net, money(0)).cast(MONEY))
+    pay = src.payments
     signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
     j = pay.join(con, pay.contract_id == con.contract_id).select(
         freelancer_id=con.freelancer_id, agency_id=con.agency_id, day=pay.day, amount=signed
@@ -68,11 +86,6 @@ def earnings_by_day(src: Sources, cal: Cal) -> ir.Table:
     by_freelancer = j.select(entity_id=j.freelancer_id, day=j.day, amount=j.amount)
     by_agency = j.filter(j.agency_id.notnull()).select(entity_id=j.agency_id, day=j.day, amount=j.amount)
     flows = union_all(by_freelancer, by_agency)
-    if cal.single is not None:
-        at = ibis.literal(cal.single["at"], type="date")
-        window = flows.filter((flows.day > ibis.literal(cal.single["earn_from"], type="date")) & (flows.day <= at))
-        net = window.group_by("entity_id").aggregate(net=window.amount.sum())
-        return net.select("entity_id", at=at, earnings_12m=ibis.greatest(net.net, money(0)).cast(MONEY))
     daily = flows.group_by(["entity_id", "day"]).aggregate(net=flows.amount.sum())
     daily = daily.mutate(cum=daily.net.sum().over(ibis.cumulative_window(group_by=daily.entity_id, order_by=daily.day)))
     upto_at = as_of(daily, ["entity_id"], ["cum"], cal)
