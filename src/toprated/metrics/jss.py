@@ -10,7 +10,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from toprated.metrics.asof import union_all
+from toprated.metrics.asof import ones, union_all
 from toprated.programme import Programme
 
 FREELANCER, AGENCY = "freelancer", "agency"
@@ -53,22 +53,33 @@ def jss_by_day(ec: ir.Table, p: Programme) -> ir.Table:
     exclusive lower bound of the window) and `rt_negative` (Rising Talent's negative-outcome bound).
     """
     j = p.jss
-    aggs: dict[str, ir.Value] = {}
+    # Two plain group-bys instead of one with a distinct count per window: first per client (which
+    # windows it has a counted contract in), then per entity.
+    per_client: dict[str, ir.Value] = {}
     for m in j.windows_months:
         inside = ec.counts & (ec.key_day > ec[window_column(m)])
         w = ec.weight_centi
-        aggs[f"good_{m}"] = w.sum(where=inside & (ec.outcome == "successful")).fill_null(0) - w.sum(
-            where=inside & (ec.outcome == "negative")
-        ).fill_null(0)
-        aggs[f"total_{m}"] = w.sum(where=inside).fill_null(0)
-        aggs[f"n_{m}"] = ec.contract_id.count(where=inside)
-        aggs[f"clients_{m}"] = ec.client_id.nunique(where=inside)
-    aggs["negative_recent"] = ec.contract_id.count(
+        per_client[f"good_{m}"] = w.sum(where=inside & (ec.outcome == "successful"))
+        per_client[f"bad_{m}"] = w.sum(where=inside & (ec.outcome == "negative"))
+        per_client[f"total_{m}"] = w.sum(where=inside)
+        per_client[f"n_{m}"] = ec.contract_id.count(where=inside)
+        per_client[f"client_{m}"] = ones(inside & ec.client_id.notnull()).max()
+    per_client["negative_recent"] = ec.contract_id.count(
         where=ec.counts & (ec.outcome == "negative") & (ec.key_day > ec.rt_negative)
     )
-    aggs["large_contracts"] = ec.contract_id.count(where=ec.large)
-    aggs["first_started"] = ec.started.min()
-    g = ec.group_by(["entity_id", "entity_kind", "at"]).aggregate(**aggs)
+    per_client["large_contracts"] = ec.contract_id.count(where=ec.large)
+    per_client["first_started"] = ec.started.min()
+    c = ec.group_by(["entity_id", "entity_kind", "at", "client_id"]).aggregate(**per_client)
+    aggs: dict[str, ir.Value] = {}
+    for m in j.windows_months:
+        aggs[f"good_{m}"] = c[f"good_{m}"].sum().fill_null(0) - c[f"bad_{m}"].sum().fill_null(0)
+        aggs[f"total_{m}"] = c[f"total_{m}"].sum().fill_null(0)
+        aggs[f"n_{m}"] = c[f"n_{m}"].sum()
+        aggs[f"clients_{m}"] = c[f"client_{m}"].sum()
+    aggs["negative_recent"] = c.negative_recent.sum()
+    aggs["large_contracts"] = c.large_contracts.sum()
+    aggs["first_started"] = c.first_started.min()
+    g = c.group_by(["entity_id", "entity_kind", "at"]).aggregate(**aggs)
     scores = {}
     for m in j.windows_months:
         enough = (g[f"n_{m}"] >= j.min_contracts) & (g[f"clients_{m}"] >= j.min_clients)
