@@ -9,15 +9,14 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from toprated.metrics.asof import as_of, last_of_day, union_all
+from toprated.metrics.asof import latest, union_all
 from toprated.metrics.calendar import Cal
 from toprated.metrics.sources import Sources
 
 
 def members_by_day(src: Sources, cal: Cal) -> ir.Table:
     """(agency_id, member_id, at, is_owner) for every member of every agency on each day."""
-    m = last_of_day(src.memberships, ["agency_id", "freelancer_id"])
-    s = as_of(m, ["agency_id", "freelancer_id"], ["joined"], cal)
+    s = latest(src.memberships, ["agency_id", "freelancer_id"], ["joined"], cal)
     a = src.agencies
     s = s.join(a.select("agency_id", "owner_id"), "agency_id")
     joined = s.filter(s.joined & (s.freelancer_id != s.owner_id)).select(
@@ -32,8 +31,7 @@ def members_by_day(src: Sources, cal: Cal) -> ir.Table:
 
 def agency_profile_by_day(src: Sources, cal: Cal) -> ir.Table:
     """The latest `agency.profile_updated` up to each day: complete when logo, overview and services."""
-    p = last_of_day(src.agency_profiles, ["agency_id"])
-    s = as_of(p, ["agency_id"], ["has_logo", "has_overview", "has_services"], cal)
+    s = latest(src.agency_profiles, ["agency_id"], ["has_logo", "has_overview", "has_services"], cal)
     return s.select("agency_id", "at", agency_profile_ok=s.has_logo & s.has_overview & s.has_services)
 
 

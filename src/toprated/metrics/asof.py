@@ -58,6 +58,24 @@ def as_of(
     return j.select(*keys, "at", *values)
 
 
+def latest(facts: ir.Table, keys: Sequence[str], values: Sequence[str], cal: Cal) -> ir.Table:
+    """For each key and calendar row, `values` of the last fact up to that day: the last day's, and
+    of that day's the last by UTC instant, then event id (`as_of` of `last_of_day`).
+
+    On a one-day calendar this is a single ranking of the facts up to the day.
+    """
+    if cal.single is None:
+        return as_of(last_of_day(facts, keys), keys, values, cal)
+    at = ibis.literal(cal.single["at"], type="date")
+    upto = facts.filter(facts.day <= at)
+    rank = ibis.row_number().over(
+        group_by=[upto[k] for k in keys],
+        order_by=[ibis.desc(upto.day), ibis.desc(upto.ts), ibis.desc(upto.event_id)],
+    )
+    last = upto.mutate(_rank=rank).filter(lambda r: r._rank == 0)
+    return last.select(*(last[k] for k in keys), at=at, **{v: last[v] for v in values})
+
+
 def ones(condition: ir.BooleanValue) -> ir.IntegerValue:
     """1 where the condition holds, else 0: for counting with SUM (PostgreSQL cannot cast bool to int)."""
     return ibis.cases((condition, 1), else_=0).cast("int64")

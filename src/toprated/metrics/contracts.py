@@ -14,7 +14,7 @@ from decimal import Decimal
 import ibis
 import ibis.expr.types as ir
 
-from toprated.metrics.asof import as_of, last_of_day, ones
+from toprated.metrics.asof import as_of, latest, ones
 from toprated.metrics.calendar import ENTITY, Cal
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
@@ -101,8 +101,7 @@ def _payment_state_on(src: Sources, cal: Cal, p: Programme, paid: ir.Table | Non
 
 def _feedback_state(src: Sources, cal: Cal) -> ir.Table:
     """The latest feedback up to each day; it replaces earlier ones entirely (§10 "Feedback")."""
-    fb = last_of_day(src.feedback, ["contract_id"])
-    return as_of(fb, ["contract_id"], ["public_score", "private_score"], cal)
+    return latest(src.feedback, ["contract_id"], ["public_score", "private_score"], cal)
 
 
 def _dispute_state(src: Sources, cal: Cal) -> ir.Table:

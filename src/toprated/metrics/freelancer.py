@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from toprated.metrics.asof import as_of, last_of_day, ones, union_all
+from toprated.metrics.asof import as_of, latest, ones, union_all
 from toprated.metrics.calendar import Cal
 from toprated.metrics.contracts import MONEY, money, payments_on
 from toprated.metrics.sources import Sources
@@ -19,14 +19,12 @@ ACTIVITY_KINDS = ("proposal", "invitation_accepted")
 
 def profile_by_day(src: Sources, cal: Cal) -> ir.Table:
     """The latest `freelancer.profile_updated` up to each day (§10 "Profile")."""
-    p = last_of_day(src.profiles, ["freelancer_id"])
-    return as_of(p, ["freelancer_id"], ["completeness", "has_photo"], cal)
+    return latest(src.profiles, ["freelancer_id"], ["completeness", "has_photo"], cal)
 
 
 def availability_by_day(src: Sources, cal: Cal) -> ir.Table:
     """The latest `freelancer.availability_updated` up to each day (§10 "Availability")."""
-    a = last_of_day(src.availability, ["freelancer_id"])
-    return as_of(a, ["freelancer_id"], ["available", "return_on"], cal)
+    return latest(src.availability, ["freelancer_id"], ["available", "return_on"], cal)
 
 
 def readiness(src: Sources) -> ir.Table:
@@ -98,8 +96,7 @@ def earnings_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -> ir.
 def manual_badges_by_day(src: Sources, cal: Cal) -> ir.Table:
     """The latest manual act per entity and badge up to each day (§10 "Manual badges"), one column
     per badge: True (granted), False (revoked) or null (never acted on)."""
-    m = last_of_day(src.manual_badges, ["entity_id", "badge"])
-    s = as_of(m, ["entity_id", "badge"], ["granted"], cal)
+    s = latest(src.manual_badges, ["entity_id", "badge"], ["granted"], cal)
     return s.group_by(["entity_id", "at"]).aggregate(
         manual_rising_talent=ones(s.granted).max(where=s.badge == "rising_talent") > 0,
         manual_expert_vetted=ones(s.granted).max(where=s.badge == "expert_vetted") > 0,
