@@ -198,6 +198,17 @@ def jss_on(
     return jss
 
 
+def points_on(src: Sources, p: Programme, day: date, scratch: Scratch, removals: list[Removal]) -> ir.Table:
+    """Each entity's weekly-point flag on `day` (§10 "Weekly points": JSS at least the minimum, or
+    Rising Talent held): (entity_id, entity_kind, point, point_ok), from a one-day evaluation that
+    stops before the badges that need the weekly points themselves."""
+    calendar, _ = build_calendar(p, [day], stored_points=True)
+    cal = Cal.of(scratch.keep(calendar.arrow()), calendar)
+    ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals)), scratch)
+    flags = [d.select("entity_id", "entity_kind", "point_ok", point=d.at) for d in (ed.freelancers, ed.agencies)]
+    return scratch.keep(union_all(*flags))
+
+
 def evaluate(
     src: Sources,
     p: Programme,

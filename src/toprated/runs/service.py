@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import ibis
 
-from toprated.evaluation.engine import evaluate, weekly_points
+from toprated.evaluation.engine import evaluate, points_on, weekly_points
 from toprated.evaluation.removals import Decision, decide_removals
 from toprated.evaluation.request_status import RequestStatus
 from toprated.evaluation.scratch import Scratch
@@ -84,9 +84,10 @@ def run_week(
     ws = ws or SqlWeekStore(con)
     src = Sources.from_backend(con)
     stored = ws.weeks(p.name)
-    points = weekly_points(p, week)
-    earlier = points[1:]
-    use_stored = bool(earlier) and set(earlier) <= ws.point_days(p.name)
+    earlier = weekly_points(p, week)[1:]
+    stored_days = ws.point_days(p.name)
+    missing = [d for d in earlier if d not in stored_days]
+    use_stored = not missing
     known, known_until = _stored_decisions(ws, p.name, week)
     deciding = Sources.from_backend(decide_on) if decide_on is not None else src
     with RequestStatus(p) as status_at:
@@ -94,7 +95,15 @@ def run_week(
     removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
     with Scratch(con) as scratch:
-        prior = ws.points(p.name, earlier) if use_stored else None
+        # Earlier weekly points not stored yet (a first run) are evaluated one day at a time: a
+        # one-day evaluation takes the metrics' aggregate shortcuts, which costs far less than one
+        # evaluation of all 16 days. Spark pays per statement rather than per row: there, the week is
+        # evaluated with its 16 days together.
+        one_by_one = con.name != "pyspark"
+        fresh = [points_on(src.known_until(week), p, d, scratch, removals) for d in missing] if one_by_one else []
+        stored_points = ws.points(p.name, [d for d in earlier if d in stored_days])
+        parts = [t for t in (stored_points, *fresh) if t is not None]
+        prior = union_all(*parts) if (use_stored or one_by_one) and earlier and parts else None
         snapshots = ws.table(snap.SNAPSHOTS)
         ev = evaluate(src, p, week, scratch, removals, prior)
         rows = scratch.keep(snap.snapshot_rows(ev.freelancers, ev.agencies, week, p.name, p.jss.windows_months))
@@ -133,12 +142,13 @@ def run_week(
             "stored_points": "boolean",
             "entities": "int64",
         }
-        # the weekly points evaluated here: all 16 when none were stored, else this week's
-        point_days = [week] if use_stored else points
+        # the weekly points evaluated here: this week's and those that were not stored
+        point_days = [week, *missing]
         pts = [
             d.filter(d.at.isin(point_days)).select("entity_id", "entity_kind", "point_ok", week=d.at)
             for d in (ev.days.freelancers, ev.days.agencies)
         ]
+        pts += [f.select("entity_id", "entity_kind", "point_ok", week=f.point) for f in fresh]
         tables[snap.POINTS] = scratch.keep(union_all(*pts).mutate(programme=tag["programme"]))
         tables[snap.RUNS] = scratch.keep(arrow_table(run, run_schema))
         ws.write(week, p.name, tables, {snap.POINTS: point_days})

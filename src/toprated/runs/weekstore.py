@@ -154,7 +154,7 @@ class ParquetWeekStore:
             return None
         # runs that evaluated the same day each left a file with its points: one row per entity and day
         g = t.group_by(["entity_id", "entity_kind", "point"]).aggregate(ok=ones(t.point_ok).max())
-        return g.select("entity_id", "entity_kind", "point", point_ok=g.ok == 1)
+        return g.select("entity_id", "entity_kind", point_ok=g.ok == 1, point=g.point)
 
     def write(self, week: date, programme: str, tables: dict[str, ir.Table], days: dict[str, list[date]]) -> None:
         # One file per table and run: points a run stores for earlier days sit in its own file, and
