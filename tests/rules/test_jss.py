@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Histories, Market, ago, scored
+from toprated.evaluation.engine import evaluate_days
+from toprated.evaluation.scratch import Scratch
+from toprated.metrics.sources import Sources
+
+from .conftest import AS_OF, PROGRAMME, Histories, Market, ago, scored
 
 histories = Histories()
 
@@ -253,6 +257,45 @@ def _long_term(m: Market):
 )
 def test_long_term_contracts_count_as_successful_without_feedback(out, fid, jss):
     assert out[fid].jss == jss
+
+
+def test_long_term_gaps_on_a_one_day_evaluation(out):
+    """The weekly run's one-day evaluation finds long gaps without ordering payments (in buckets of
+    90 days): gaps of 90 and 91 days on either side of every bucket boundary, an empty bucket, and
+    gaps inside one bucket all give the JSS of the calendar of days."""
+    m = Market()
+    for build in histories.builders:
+        build(m)
+    fids = [f for f in out if f.startswith("f-lt-")]
+    for shift in range(0, 90, 7):
+        base = 5 + shift  # the last payment at most 89 days ago: recent enough
+        patterns = {
+            "g90": [base + 180, base + 90, base],
+            "g91": [base + 181, base + 90, base],
+            "g89-1": [base + 179, base + 90, base + 89, base],
+            "weekly-then-91": [base + 300, base + 293, base + 286, base + 195, base + 188, base + 97],
+            "g200": [base + 200, base],  # a whole bucket without a payment between the two
+        }
+        for name, days in patterns.items():
+            fid = f"f-gap-{name}-{shift}"
+            long_term(m, fid, [ago(d) for d in days])
+            fids.append(fid)
+    try:
+        days = m.evaluate(entities=fids)
+        store = m._open()
+        weekly_p = PROGRAMME.model_copy(
+            update={"top_rated": PROGRAMME.top_rated.model_copy(update={"weeks_window": 1, "weeks_required": 1})}
+        )
+        with Scratch(store.ibis()) as scratch:
+            fr, _, _ = evaluate_days(Sources.from_backend(store.ibis()), weekly_p, [AS_OF], scratch)
+            one_day = {r["entity_id"]: r["jss"] for r in fr.to_pyarrow().to_pylist() if r["entity_id"] in fids}
+    finally:
+        m.close()
+    assert {f: days[f].jss for f in fids} == one_day
+    for shift in range(0, 90, 7):  # long-term, so it counts: a JSS; else one eligible contract, none
+        assert one_day[f"f-gap-g90-{shift}"] is not None and one_day[f"f-gap-g89-1-{shift}"] is not None
+        assert one_day[f"f-gap-g91-{shift}"] is None and one_day[f"f-gap-weekly-then-91-{shift}"] is None
+        assert one_day[f"f-gap-g200-{shift}"] is None
 
 
 # Eligibility --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ change (see `toprated.metrics.jss`).
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import ibis
@@ -16,10 +17,12 @@ import ibis.expr.types as ir
 
 from toprated.metrics.asof import as_of, latest, ones
 from toprated.metrics.calendar import ENTITY, Cal
+from toprated.metrics.jss import window_column
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 
 MONEY = "decimal(18, 2)"
+_EPOCH = ibis.literal(date(1970, 1, 1), type="date")
 
 
 def money(value: Decimal | int | str) -> ir.Scalar:
@@ -54,7 +57,8 @@ def _payment_state(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None =
     )
     s = s.mutate(gap=gap)
     s = s.mutate(max_gap=s.gap.max().over(ibis.cumulative_window(group_by=s.contract_id, order_by=s.day)))
-    return as_of(s, ["contract_id"], ["cum_net", "n_payments", "first_paid", "last_paid", "max_gap"], cal)
+    st = as_of(s, ["contract_id"], ["cum_net", "n_payments", "first_paid", "last_paid", "max_gap"], cal)
+    return st.mutate(long_gap=st.max_gap > p.jss.long_term_max_gap_days).drop("max_gap")
 
 
 def payments_on(src: Sources, cal: Cal) -> ir.Table:
@@ -84,19 +88,29 @@ def _payment_state_on(src: Sources, cal: Cal, p: Programme, paid: ir.Table | Non
     assert cal.single is not None
     at = ibis.literal(cal.single["at"], type="date")
     s = paid if paid is not None else payments_on(src, cal)
-    # The largest gap between payments decides only whether a contract is long-term: compute it
-    # for the contracts that have enough payments over a long enough span, not for every payment.
+    # Whether some gap between payments is longer than G decides only whether a contract is
+    # long-term: look at the contracts with enough payments over a long enough span only, and
+    # without ordering their payments. Cut time into buckets of G days: within one, payments are
+    # at most G − 1 days apart, so a gap longer than G is an empty bucket after a paid one, or the
+    # step from a bucket's last payment to the next bucket's first.
     j = p.jss
+    g = j.long_term_max_gap_days
     could_be_long = s.filter(
         (s.n_payments >= j.long_term_min_payments)
         & (s.last_paid.delta(s.first_paid, unit="day") >= j.long_term_min_span_days)
-    ).select("contract_id")
+    ).select("contract_id", _last=s.last_paid)
     pay = src.payments.filter((src.payments.day <= at) & ~src.payments.refund)
-    d = pay.semi_join(could_be_long, "contract_id").select("contract_id", "day").distinct()
-    d = d.mutate(gap=d.day.delta(d.day.lag().over(group_by=d.contract_id, order_by=d.day), unit="day"))
-    gaps = d.group_by("contract_id").aggregate(max_gap=d.gap.max())
+    pay = pay.join(could_be_long, "contract_id")
+    bucket = (pay.day.delta(_EPOCH, unit="day") // g).cast("int64")
+    b = pay.group_by([pay.contract_id, bucket.name("_bucket")]).aggregate(
+        _first=pay.day.min(), _end=pay.day.max(), _last=pay._last.max()
+    )
+    following = b.select(_c=b.contract_id, _b=b._bucket - 1, _next=b._first)
+    k = b.left_join(following, [b.contract_id == following._c, b._bucket == following._b])
+    step = (k._end < k._last) & (k._next.isnull() | (k._next.delta(k._end, unit="day") > g))
+    gaps = k.group_by("contract_id").aggregate(long_gap=ones(step).max() > 0)
     s = s.left_join(gaps, "contract_id").drop("contract_id_right")
-    return s.select("contract_id", "cum_net", "n_payments", "first_paid", "last_paid", "max_gap", at=at)
+    return s.select("contract_id", "cum_net", "n_payments", "first_paid", "last_paid", "long_gap", at=at)
 
 
 def _feedback_state(src: Sources, cal: Cal) -> ir.Table:
@@ -144,7 +158,8 @@ def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = 
     """One row per contract and calendar day with everything the rules read about the contract.
 
     `cal` needs the columns `at`, `lt_recent` (at − long_term_recent_days) and `pay_recent`
-    (at − large_contract_payment_days); all its columns are carried along for later windows.
+    (at − large_contract_payment_days); `at`, the JSS windows' bounds and `rt_negative` are carried
+    along for `toprated.metrics.jss`.
     `paid`: `payments_on(src, cal)` when the caller already has it (one-day calendars only).
     """
     j, o = p.jss, p.jss.outcome
@@ -170,7 +185,10 @@ def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = 
         _dispute_state(src, per_contract),
     )
     for state in states:
-        cd = cd.left_join(state, ["contract_id", "at"]).drop("contract_id_right", "at_right")
+        if cal.single is not None:  # one day: the contract alone is the key
+            cd = cd.left_join(state.drop("at"), "contract_id").drop("contract_id_right")
+        else:
+            cd = cd.left_join(state, ["contract_id", "at"]).drop("contract_id_right", "at_right")
 
     ended = cd.end_day.notnull() & (cd.end_day <= cd.at)
     flagged = cd.flagged_on.notnull() & (cd.flagged_on <= cd.at)
@@ -179,7 +197,7 @@ def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = 
     long_term = (
         (n_payments >= j.long_term_min_payments)
         & (span >= j.long_term_min_span_days)
-        & (cd.max_gap.fill_null(0) <= j.long_term_max_gap_days)
+        & ~cd.long_gap.fill_null(False)
         & (ended | (cd.last_paid > cd.lt_recent))
     )
     # A flagged client's feedback is ignored everywhere from the flag on, retroactively (§10).
@@ -218,7 +236,11 @@ def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = 
         "client_id",
         "agency_id",
         "category",
-        *cal.columns,
+        # the day and the bounds the JSS reads later: a one-day calendar's other bounds would only
+        # widen a table of every contract
+        "at",
+        *(window_column(m) for m in p.jss.windows_months),
+        "rt_negative",
         "started",
         "last_paid",
         "end_day",
