@@ -109,7 +109,12 @@ def _ended_days(src: Sources, entity_ids: set[str]) -> dict[str, list[date]]:
 
 
 def _precheck(
-    r: _Request, entity: str, granted: list[Removal], last: dict[str, date], ended: dict[str, list[date]], p: Programme
+    r: _Request,
+    entity: str,
+    removed: set[tuple[str, str]],
+    last: dict[str, date],
+    ended: dict[str, list[date]],
+    p: Programme,
 ) -> str | None:
     """The checks that need no evaluation; the reason to refuse, or None."""
     fr = p.feedback_removal
@@ -119,7 +124,7 @@ def _precheck(
         return f"requested by {r.actor}, not {who}"
     if r.end_day is None or r.end_day > r.day:
         return f"contract {r.contract_id} had not ended on {r.day}"
-    if any(g[0] == entity and g[1] == r.contract_id for g in granted):
+    if (entity, r.contract_id) in removed:
         return f"contract {r.contract_id} is already removed"
     prev = last.get(entity)
     if prev is not None:
@@ -155,6 +160,7 @@ def decide_removals(
     """
     requests = _requests(src, up_to)
     granted: list[Removal] = []
+    removed: set[tuple[str, str]] = set()  # (entity, contract) of `granted`, to look up
     last_granted: dict[str, date] = {}
     decided: dict[str, Decision] = {}
     if known and known_until is not None:
@@ -165,6 +171,7 @@ def decide_removals(
                 decided[r.event_id] = d
                 if d.granted:
                     granted.append((d.entity_id, d.contract_id, d.day))
+                    removed.add((d.entity_id, d.contract_id))
                     last_granted[d.entity_id] = d.day
 
     def entity_of(r: _Request) -> str:
@@ -182,7 +189,7 @@ def decide_removals(
         # Speculatively, the state every undecided request sees if nothing more is granted before it,
         # evaluated only for the requests that pass the checks needing no evaluation (the grants,
         # and so those checks, do not change before the walk below ends).
-        asking = [r for r in undecided if _precheck(r, entity_of(r), granted, last_granted, ended, p) is None]
+        asking = [r for r in undecided if _precheck(r, entity_of(r), removed, last_granted, ended, p) is None]
         with_ = status_at.top_rated(src, granted, {(entity_of(r), r.day) for r in asking}) if asking else {}
         dirty: set[str] = set()  # entities whose state a decision still pending in this round may change
         pending: list[_Request] = []
@@ -191,7 +198,7 @@ def decide_removals(
             if e in dirty or (r.agency_id and r.owner_id in dirty):
                 dirty.add(e)
                 continue
-            reason = _precheck(r, e, granted, last_granted, ended, p)
+            reason = _precheck(r, e, removed, last_granted, ended, p)
             if reason is None and not with_.get((e, r.day), (False, None))[0]:
                 reason = f"{e} did not hold Top Rated on {r.day}"
             if reason is not None:
@@ -214,6 +221,7 @@ def decide_removals(
                 decide(r, False, f"removing it would lower the JSS from {jss_with} to {jss_without}; it stays counted")
             else:
                 granted.append((e, r.contract_id, r.day))
+                removed.add((e, r.contract_id))
                 last_granted[e] = r.day
                 decide(r, True, f"granted: JSS {jss_with} → {jss_without} from {r.day}")
     return [decided[r.event_id] for r in requests]
