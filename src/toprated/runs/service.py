@@ -2,7 +2,8 @@
 
 A weekly run evaluates every entity on one weekly point and stores the result as that week's
 snapshot. When the 15 earlier weekly points are stored, the 13-of-16 rule reads them instead of
-evaluating 16 days, which makes a run about one day's work. Re-running a week replaces its
+evaluating 16 days, which makes a run about one day's work; those missing (a first run) are
+evaluated one day at a time and stored with the week. Re-running a week replaces its
 snapshot, transitions and decisions in one transaction: a run killed midway leaves the previous
 state as it was.
 """
