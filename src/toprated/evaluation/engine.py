@@ -115,11 +115,18 @@ def badges_for(agency: bool) -> list[str]:
 
 
 def _finish(
-    d: ir.Table, weekly: ir.Table, targets: list[date], p: Programme, agency: bool, prior: ir.Table | None = None
+    d: ir.Table,
+    weekly: ir.Table,
+    targets: list[date],
+    p: Programme,
+    agency: bool,
+    prior: ir.Table | None = None,
+    required: bool = True,
 ) -> ir.Table:
     """Target days only: eligible weeks, Top Rated, Top Rated Plus, Expert-Vetted, all criteria.
 
     `prior` (entity_id, entity_kind, point, point_ok) supplies weekly points from stored snapshots.
+    `required=False` leaves out the criteria's `required` texts (a snapshot does not keep them).
     """
     pts = d.select(_e=d.entity_id, _point=d.at, _ok=d.point_ok)
     if prior is not None:
@@ -138,9 +145,10 @@ def _finish(
         for c in criteria_of(badge, t, p, agency):
             cols[f"{badge}__{c.name}__value"] = c.value
             cols[f"{badge}__{c.name}__met"] = c.met
-            cols[f"{badge}__{c.name}__required"] = (
-                ibis.literal(c.required) if isinstance(c.required, str) else c.required
-            )
+            if required:
+                cols[f"{badge}__{c.name}__required"] = (
+                    ibis.literal(c.required) if isinstance(c.required, str) else c.required
+                )
     return t.mutate(**cols)
 
 
@@ -170,6 +178,7 @@ def evaluate_days(
     prior: ir.Table | None = None,
     pairs: set[tuple[str, date]] | None = None,
     companions: Companions | None = None,
+    required: bool = True,
 ) -> tuple[ir.Table, ir.Table, EntityDays]:
     """Freelancer and agency rows for every target day: all criteria and `<badge>_held` columns.
 
@@ -182,8 +191,8 @@ def evaluate_days(
     calendar, weekly_rows = build_calendar(p, targets, prior is not None, pairs, companions)
     cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
     ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
-    fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, False, prior))
-    ag = scratch.keep(_finish(ed.agencies, weekly, targets, p, True, prior))
+    fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, False, prior, required))
+    ag = scratch.keep(_finish(ed.agencies, weekly, targets, p, True, prior, required))
     return fr, ag, ed
 
 
@@ -202,11 +211,14 @@ def points_on(src: Sources, p: Programme, day: date, scratch: Scratch, removals:
     """Each entity's weekly-point flag on `day` (§10 "Weekly points": JSS at least the minimum, or
     Rising Talent held): (entity_id, entity_kind, point, point_ok), from a one-day evaluation that
     stops before the badges that need the weekly points themselves."""
-    calendar, _ = build_calendar(p, [day], stored_points=True)
-    cal = Cal.of(scratch.keep(calendar.arrow()), calendar)
-    ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals)), scratch)
-    flags = [d.select("entity_id", "entity_kind", "point_ok", point=d.at) for d in (ed.freelancers, ed.agencies)]
-    return scratch.keep(union_all(*flags))
+    # The day's steps are dropped once its flags are copied into `scratch`: a first run evaluates 15
+    # days one after another, and keeping every day's contract tables would not fit in memory.
+    with Scratch(scratch.con) as steps:
+        calendar, _ = build_calendar(p, [day], stored_points=True)
+        cal = Cal.of(steps.keep(calendar.arrow()), calendar)
+        ed = entity_days(src, cal, p, steps.keep(removals_arrow(removals)), steps)
+        flags = [d.select("entity_id", "entity_kind", "point_ok", point=d.at) for d in (ed.freelancers, ed.agencies)]
+        return scratch.keep(union_all(*flags))
 
 
 def evaluate(
@@ -216,13 +228,14 @@ def evaluate(
     scratch: Scratch,
     removals: list[Removal] | None = None,
     prior: ir.Table | None = None,
+    required: bool = True,
 ) -> Evaluation:
     """Every entity's badges and criteria at `as_of` (no `qualifies_on`: see `qualifying_days`).
 
     `prior`: the earlier weekly points from stored snapshots (see `evaluate_days`). The result's
     tables read temporary tables of `scratch`: run them before closing it.
     """
-    fr, ag, ed = evaluate_days(src.known_until(as_of), p, [as_of], scratch, removals, prior)
+    fr, ag, ed = evaluate_days(src.known_until(as_of), p, [as_of], scratch, removals, prior, required=required)
     # Members of a Top Rated agency show its badge (§3, §10 "Agency badge on members").
     m = ed.members.filter(ed.members.at == as_of)
     tr_agencies = ag.filter(ag.top_rated_held).select(_a=ag.entity_id)

@@ -106,7 +106,8 @@ def run_week(
         parts = [t for t in (stored_points, *fresh) if t is not None]
         prior = union_all(*parts) if (use_stored or one_by_one) and earlier and parts else None
         snapshots = ws.table(snap.SNAPSHOTS)
-        ev = evaluate(src, p, week, scratch, removals, prior)
+        # a snapshot keeps each criterion's value and met, not the texts saying what is required
+        ev = evaluate(src, p, week, scratch, removals, prior, required=False)
         rows = scratch.keep(snap.snapshot_rows(ev.freelancers, ev.agencies, week, p.name, p.jss.windows_months))
         tables = {snap.SNAPSHOTS: rows}
         previous_week = week - timedelta(days=p.top_rated.week_days)
