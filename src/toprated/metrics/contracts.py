@@ -36,10 +36,10 @@ def centi(value: Decimal) -> int:
 
 def _payment_state(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = None) -> ir.Table:
     """Running totals of a contract's payments, in force on each calendar day (§10 earnings/span)."""
-    pay = src.payments
-    signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
     if cal.single is not None:
         return _payment_state_on(src, cal, p, paid)
+    pay = src.payments
+    signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
     daily = pay.group_by(["contract_id", "day"]).aggregate(net=signed.sum(), n_paid=ones(~pay.refund).sum())
     cum = ibis.cumulative_window(group_by=daily.contract_id, order_by=daily.day)
     paid_day = ibis.cases((daily.n_paid > 0, daily.day), else_=ibis.null("date"))

@@ -57,6 +57,14 @@ def last_activity_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -
     return as_of(days, ["freelancer_id"], ["last_active"], cal)
 
 
+def _for_each_entity(t: ir.Table, columns: list[str]) -> ir.Table:
+    """`columns` of each row once for its contract's freelancer and, for an agency contract, once
+    more for the agency (`entity_id`): a contract's money counts for both."""
+    by_freelancer = t.select(*columns, entity_id=t.freelancer_id)
+    by_agency = t.filter(t.agency_id.notnull())
+    return union_all(by_freelancer, by_agency.select(*columns, entity_id=by_agency.agency_id))
+
+
 def earnings_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -> ir.Table:
     """`earnings_12m`: payments minus refunds dated in (at − N days, at], never below 0 (§10).
 
@@ -70,10 +78,8 @@ def earnings_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -> ir.
             paid = payments_on(src, cal)
         c = paid.filter(paid.net_12m.notnull())
         c = c.join(con, c.contract_id == con.contract_id).select(con.freelancer_id, con.agency_id, c.net_12m)
-        by_freelancer = c.select(entity_id=c.freelancer_id, net=c.net_12m)
-        by_agency = c.filter(c.agency_id.notnull()).select(entity_id=c.agency_id, net=c.net_12m)
-        flows = union_all(by_freelancer, by_agency)
-        net = flows.group_by("entity_id").aggregate(net=flows.net.sum())
+        flows = _for_each_entity(c, ["net_12m"])
+        net = flows.group_by("entity_id").aggregate(net=flows.net_12m.sum())
         at = ibis.literal(cal.single["at"], type="date")
         return net.select("entity_id", at=at, earnings_12m=ibis.greatest(net.net, money(0)).cast(MONEY))
     pay = src.payments
@@ -81,9 +87,7 @@ def earnings_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -> ir.
     j = pay.join(con, pay.contract_id == con.contract_id).select(
         freelancer_id=con.freelancer_id, agency_id=con.agency_id, day=pay.day, amount=signed
     )
-    by_freelancer = j.select(entity_id=j.freelancer_id, day=j.day, amount=j.amount)
-    by_agency = j.filter(j.agency_id.notnull()).select(entity_id=j.agency_id, day=j.day, amount=j.amount)
-    flows = union_all(by_freelancer, by_agency)
+    flows = _for_each_entity(j, ["day", "amount"])
     daily = flows.group_by(["entity_id", "day"]).aggregate(net=flows.amount.sum())
     daily = daily.mutate(cum=daily.net.sum().over(ibis.cumulative_window(group_by=daily.entity_id, order_by=daily.day)))
     upto_at = as_of(daily, ["entity_id"], ["cum"], cal)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import ibis
+import ibis.expr.types as ir
 
 from toprated.evaluation.engine import evaluate, points_on, weekly_points
 from toprated.evaluation.removals import Decision, decide_removals
@@ -100,11 +101,14 @@ def run_week(
         # one-day evaluation takes the metrics' aggregate shortcuts, which costs far less than one
         # evaluation of all 16 days. Spark pays per statement rather than per row: there, the week is
         # evaluated with its 16 days together.
-        one_by_one = con.name != "pyspark"
-        fresh = [points_on(src.known_until(week), p, d, scratch, removals) for d in missing] if one_by_one else []
-        stored_points = ws.points(p.name, [d for d in earlier if d in stored_days])
-        parts = [t for t in (stored_points, *fresh) if t is not None]
-        prior = union_all(*parts) if (use_stored or one_by_one) and earlier and parts else None
+        fresh: list[ir.Table] = []
+        prior = None
+        if use_stored or con.name != "pyspark":
+            facts = src.known_until(week)
+            fresh = [points_on(facts, p, d, scratch, removals) for d in missing]
+            stored_points = ws.points(p.name, [d for d in earlier if d in stored_days])
+            parts = [t for t in (stored_points, *fresh) if t is not None]
+            prior = union_all(*parts) if earlier else None
         snapshots = ws.table(snap.SNAPSHOTS)
         # a snapshot keeps each criterion's value and met, not the texts saying what is required
         ev = evaluate(src, p, week, scratch, removals, prior, required=False)
