@@ -20,7 +20,7 @@ import pyarrow as pa
 import sqlglot as sg
 import sqlglot.expressions as sge
 
-from toprated.metrics.sources import TABLES, Sources, restrict
+from toprated.metrics.sources import TABLES, Sources, contracts_of, restrict
 
 _counter = itertools.count()
 
@@ -75,10 +75,13 @@ class Scratch:
     def facts_of(self, src: Sources, entity_ids: list[str]) -> Sources:
         """`restrict(src, entity_ids)` copied into temporary tables, so that every later step reads
         a few rows rather than scanning the store's tables again (on Spark: only restricted)."""
-        scope = restrict(src, entity_ids)
         if self.con.name == "pyspark":  # a copy per table would cost Spark a job each
-            return scope
-        return Sources(backend=src.backend, **{name: self.keep(getattr(scope, name)) for name in TABLES})
+            return restrict(src, entity_ids)
+        # the contracts first: five of the other tables are cut by them
+        contracts = self.keep(contracts_of(src, entity_ids))
+        scope = restrict(src, entity_ids, contracts)
+        copies = {name: contracts if name == "contracts" else self.keep(getattr(scope, name)) for name in TABLES}
+        return Sources(backend=src.backend, **copies)
 
     def close(self) -> None:
         while self.views:
