@@ -113,3 +113,26 @@ def test_the_jss_alone_equals_the_jss_of_a_full_evaluation(store_path: Path) -> 
     # an entity with no contract yet has no JSS row: no JSS, as in the full evaluation
     diff = {k: (v[1], alone.get(k)) for k, v in full.items() if v[1] != alone.get(k)}
     assert not diff and set(alone) <= set(full), diff
+
+
+def test_agencies_asked_alone_get_the_jss_of_a_full_evaluation(store_path: Path) -> None:
+    """Asked for agencies only (none of their members among the pairs), both `RequestStatus` answers
+    give each agency the JSS the full evaluation gives it: a keyed evaluation reads the members'
+    other contracts too (whether an agency contract is a rehire depends on them)."""
+    from toprated.evaluation.request_status import RequestStatus
+
+    p = load_programme()
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        src = Sources.from_backend(con)
+        with Scratch(con) as scratch:
+            _, ag, _ = evaluate_days(src, p, [AS_OF], scratch)
+            expected = {(r["entity_id"], AS_OF): r["jss"] for r in ag.to_pyarrow().to_pylist()}
+        pairs = set(expected)
+        with RequestStatus(p) as status:
+            full = {k: v[1] for k, v in status.top_rated(src, [], pairs).items()}
+            alone = status.jss(src, [], pairs)
+    assert len(pairs) > 5 and sum(v is not None for v in expected.values()) > 2
+    assert full == expected
+    # an agency with no contract yet has no row there: no JSS either way
+    assert {k: alone.get(k) for k in pairs} == expected

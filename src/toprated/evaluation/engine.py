@@ -20,7 +20,7 @@ from toprated.evaluation.scratch import Scratch
 from toprated.metrics.asof import ones, union_all
 from toprated.metrics.calendar import Cal, Calendar, arrow_table, day_range
 from toprated.metrics.jss import AGENCY, FREELANCER, window_column
-from toprated.metrics.sources import Sources
+from toprated.metrics.sources import Sources, restrict
 from toprated.programme import Programme
 
 BADGES = ("rising_talent", "top_rated", "top_rated_plus", "expert_vetted")
@@ -169,6 +169,15 @@ class Evaluation:
     days: EntityDays
 
 
+def _keyed_scope(src: Sources, pairs: set[tuple[str, date]], companions: Companions | None = None) -> Sources:
+    """The facts a keyed evaluation reads: its entities' and their companions' (an agency's members:
+    whether a contract is a rehire reads its freelancer's other contracts). The results would be the
+    same from all of `src`, but its running totals and latest facts would cost as much as all of it."""
+    entities = {e for e, _ in pairs}
+    entities |= {c for e in entities for c in (companions or {}).get(e, ())}
+    return restrict(src, sorted(entities))
+
+
 def evaluate_days(
     src: Sources,
     p: Programme,
@@ -188,6 +197,7 @@ def evaluate_days(
     """
     if pairs is not None:
         targets = sorted({d for _, d in pairs})
+        src = _keyed_scope(src, pairs, companions)
     calendar, weekly_rows = build_calendar(p, targets, prior is not None, pairs, companions)
     cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
     ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
@@ -197,11 +207,19 @@ def evaluate_days(
 
 
 def jss_on(
-    src: Sources, p: Programme, pairs: set[tuple[str, date]], scratch: Scratch, removals: list[Removal] | None = None
+    src: Sources,
+    p: Programme,
+    pairs: set[tuple[str, date]],
+    scratch: Scratch,
+    removals: list[Removal] | None = None,
+    companions: Companions | None = None,
 ) -> ir.Table:
     """The JSS of each (entity, day) in `pairs` (entity_id, entity_kind, at, jss, …): the contracts
-    and the score only, without the weekly points and criteria a full evaluation needs."""
+    and the score only, without the weekly points and criteria a full evaluation needs.
+
+    `companions`: an agency's members, whose other contracts say whether its contracts are rehires."""
     calendar, _ = build_calendar(p, sorted({d for _, d in pairs}), stored_points=True, pairs=pairs)
+    src = _keyed_scope(src, pairs, companions)
     cal = Cal.of(scratch.keep(calendar.arrow()), calendar)
     _, jss = jss_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
     return jss

@@ -18,6 +18,7 @@ from typing import Any
 
 from toprated.evaluation.engine import Removal, evaluate_days, jss_on
 from toprated.evaluation.scratch import Scratch
+from toprated.metrics.calendar import arrow_table
 from toprated.metrics.sources import Sources, entity_closure, one_of
 from toprated.programme import Programme
 
@@ -49,24 +50,53 @@ class RequestStatus:
     def top_rated(
         self, src: Sources, removals: list[Removal], pairs: set[tuple[str, date]]
     ) -> dict[tuple[str, date], tuple[bool, Any]]:
-        """(holds Top Rated, JSS) of each pair: a full evaluation on the pairs and their weekly points."""
+        """(holds Top Rated, JSS) of each pair.
+
+        In two passes: each pair on its own day first, with every criterion but the weekly points;
+        then, for the pairs that meet all those, the full evaluation on their 16 weekly points. Most
+        asking entities fail some criterion on the day itself, and the weekly points cost 16 days
+        of evaluation each.
+        """
         facts = self._facts(src, {e for e, _ in pairs})
-        out: dict[tuple[str, date], tuple[bool, Any]] = {}
-        with Scratch(src.backend) as scratch:
-            companions = companions_of(facts, {e for e, _ in pairs})
-            fr, ag, _ = evaluate_days(facts, self.p, [], scratch, removals, pairs=pairs, companions=companions)
+        companions = companions_of(facts, {e for e, _ in pairs})
+        on_day = self._rows(facts, removals, pairs, companions, weekly_points=False)
+        out = {key: (False, row["jss"]) for key, row in on_day.items()}
+        candidates = {key for key, row in on_day.items() if _meets_all_but_weekly_points(row)}
+        if candidates:
+            for key, row in self._rows(facts, removals, candidates, companions, weekly_points=True).items():
+                out[key] = (bool(row["top_rated_held"]), row["jss"])
+        return out
+
+    def _rows(
+        self,
+        facts: Sources,
+        removals: list[Removal],
+        pairs: set[tuple[str, date]],
+        companions: dict[str, list[str]],
+        weekly_points: bool,
+    ) -> dict[tuple[str, date], dict[str, Any]]:
+        """The pairs' rows of a keyed evaluation: JSS, Top Rated and its criteria's `met`.
+
+        Without `weekly_points`, no earlier weekly point is evaluated (an empty set of stored points
+        stands for them): every criterion is right but `eligible_weeks`, and so `top_rated_held`."""
+        out: dict[tuple[str, date], dict[str, Any]] = {}
+        with Scratch(facts.backend) as scratch:
+            prior = None if weekly_points else scratch.keep(arrow_table({k: [] for k in POINTS_SCHEMA}, POINTS_SCHEMA))
+            fr, ag, _ = evaluate_days(facts, self.p, [], scratch, removals, prior, pairs=pairs, companions=companions)
             for t in (fr, ag):
-                for row in t.select("entity_id", "at", "top_rated_held", "jss").to_pyarrow().to_pylist():
+                met = [c for c in t.columns if c.startswith("top_rated__") and c.endswith("__met")]
+                for row in t.select("entity_id", "at", "top_rated_held", "jss", *met).to_pyarrow().to_pylist():
                     key = (row["entity_id"], row["at"])
                     if key in pairs:
-                        out[key] = (bool(row["top_rated_held"]), row["jss"])
+                        out[key] = row
         return out
 
     def jss(self, src: Sources, removals: list[Removal], pairs: set[tuple[str, date]]) -> dict[tuple[str, date], Any]:
         """The JSS of each pair: contracts and score only, on the pairs' own days."""
         facts = self._facts(src, {e for e, _ in pairs})
+        companions = companions_of(facts, {e for e, _ in pairs})
         with Scratch(src.backend) as scratch:
-            t = jss_on(facts, self.p, pairs, scratch, removals)
+            t = jss_on(facts, self.p, pairs, scratch, removals, companions)
             rows = t.select("entity_id", "at", "jss").to_pyarrow().to_pylist()
         return {(r["entity_id"], r["at"]): r["jss"] for r in rows if (r["entity_id"], r["at"]) in pairs}
 
@@ -83,6 +113,15 @@ class RequestStatus:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+#: Stored weekly points' columns (see `toprated.runs.snapshots.POINTS`), for an empty set of them.
+POINTS_SCHEMA = {"entity_id": "string", "entity_kind": "string", "point": "date", "point_ok": "boolean"}
+
+
+def _meets_all_but_weekly_points(row: dict[str, Any]) -> bool:
+    """Every Top Rated criterion of a row is met, the weekly points aside (None: not met)."""
+    return all(v for k, v in row.items() if k.startswith("top_rated__") and k != "top_rated__eligible_weeks__met")
 
 
 def companions_of(src: Sources, entities: set[str]) -> dict[str, list[str]]:

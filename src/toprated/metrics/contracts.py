@@ -9,6 +9,7 @@ change (see `toprated.metrics.jss`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -154,6 +155,18 @@ def _started_by(c: ir.Table, cal: Cal) -> tuple[ir.Table, Cal]:
     return cd, Cal(cd.select(at=cd.at, **{ENTITY: cd.contract_id}).distinct(), keyed=True)
 
 
+def _of_contracts(src: Sources, per_contract: Cal) -> Sources:
+    """The payments, feedback and disputes of a keyed calendar's contracts only: the running totals
+    and latest facts are then computed for the pairs asked for, not for every contract of `src`."""
+    ids = per_contract.table.select(contract_id=per_contract.table[ENTITY]).distinct()
+    return replace(
+        src,
+        payments=src.payments.semi_join(ids, "contract_id"),
+        feedback=src.feedback.semi_join(ids, "contract_id"),
+        disputes=src.disputes.semi_join(ids, "contract_id"),
+    )
+
+
 def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = None) -> ir.Table:
     """One row per contract and calendar day with everything the rules read about the contract.
 
@@ -177,6 +190,8 @@ def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = 
     ends = src.contract_ends.select("contract_id", end_day="day", end_reason="reason")
     flags = src.client_flags.group_by("client_id").aggregate(flagged_on=src.client_flags.day.min())
     cd, per_contract = _started_by(c, cal)
+    if cal.keyed:
+        src = _of_contracts(src, per_contract)
     cd = cd.left_join(ends, "contract_id").drop("contract_id_right")
     cd = cd.left_join(flags, "client_id").drop("client_id_right")
     states = (
