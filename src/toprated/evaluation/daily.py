@@ -59,9 +59,10 @@ def jss_days(
     src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch, paid: ir.Table | None = None
 ) -> tuple[ir.Table, ir.Table]:
     """Contract-days as each entity's JSS sees them, and the JSS per (entity, kind, day)."""
-    # kept: the freelancer's and the agency's view of a contract both read it (computed once)
+    # kept: the freelancer's and the agency's view of a contract both read it (computed once). Those
+    # views are not kept: the JSS reads them once, and an explanation reads one entity's rows.
     cd = scratch.keep(contract_days(src, cal, p, paid))
-    ec = scratch.keep(entity_contracts(cd, removals))
+    ec = entity_contracts(cd, removals)
     return ec, scratch.keep(jss_by_day(ec, p))
 
 

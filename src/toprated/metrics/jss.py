@@ -53,33 +53,32 @@ def jss_by_day(ec: ir.Table, p: Programme) -> ir.Table:
     exclusive lower bound of the window) and `rt_negative` (Rising Talent's negative-outcome bound).
     """
     j = p.jss
-    # Two plain group-bys instead of one with a distinct count per window: first per client (which
-    # windows it has a counted contract in), then per entity.
-    per_client: dict[str, ir.Value] = {}
+    # Sums per entity over every contract-day, and distinct clients from a second, narrow group-by:
+    # per (entity, client), the latest key day among its counted contracts says which windows the
+    # client is in (a distinct count per window would cost one hash set per window and group).
+    aggs: dict[str, ir.Value] = {}
     for m in j.windows_months:
         inside = ec.counts & (ec.key_day > ec[window_column(m)])
         w = ec.weight_centi
-        per_client[f"good_{m}"] = w.sum(where=inside & (ec.outcome == "successful"))
-        per_client[f"bad_{m}"] = w.sum(where=inside & (ec.outcome == "negative"))
-        per_client[f"total_{m}"] = w.sum(where=inside)
-        per_client[f"n_{m}"] = ec.contract_id.count(where=inside)
-        per_client[f"client_{m}"] = ones(inside & ec.client_id.notnull()).max()
-    per_client["negative_recent"] = ec.contract_id.count(
+        good = w.sum(where=inside & (ec.outcome == "successful")).fill_null(0)
+        aggs[f"good_{m}"] = good - w.sum(where=inside & (ec.outcome == "negative")).fill_null(0)
+        aggs[f"total_{m}"] = w.sum(where=inside).fill_null(0)
+        aggs[f"n_{m}"] = ec.contract_id.count(where=inside)
+    aggs["negative_recent"] = ec.contract_id.count(
         where=ec.counts & (ec.outcome == "negative") & (ec.key_day > ec.rt_negative)
     )
-    per_client["large_contracts"] = ec.contract_id.count(where=ec.large)
-    per_client["first_started"] = ec.started.min()
-    c = ec.group_by(["entity_id", "entity_kind", "at", "client_id"]).aggregate(**per_client)
-    aggs: dict[str, ir.Value] = {}
-    for m in j.windows_months:
-        aggs[f"good_{m}"] = c[f"good_{m}"].sum().fill_null(0) - c[f"bad_{m}"].sum().fill_null(0)
-        aggs[f"total_{m}"] = c[f"total_{m}"].sum().fill_null(0)
-        aggs[f"n_{m}"] = c[f"n_{m}"].sum()
-        aggs[f"clients_{m}"] = c[f"client_{m}"].sum()
-    aggs["negative_recent"] = c.negative_recent.sum()
-    aggs["large_contracts"] = c.large_contracts.sum()
-    aggs["first_started"] = c.first_started.min()
-    g = c.group_by(["entity_id", "entity_kind", "at"]).aggregate(**aggs)
+    aggs["large_contracts"] = ec.contract_id.count(where=ec.large)
+    aggs["first_started"] = ec.started.min()
+    keys = ["entity_id", "entity_kind", "at"]
+    g = ec.group_by(keys).aggregate(**aggs)
+    bounds = [window_column(m) for m in j.windows_months]
+    counted = ec.filter(ec.counts & ec.client_id.notnull())
+    per_client = counted.group_by([*keys, "client_id", *bounds]).aggregate(_last=counted.key_day.max())
+    clients = per_client.group_by(keys).aggregate(
+        **{f"clients_{m}": ones(per_client._last > per_client[window_column(m)]).sum() for m in j.windows_months}
+    )
+    g = g.left_join(clients, keys).drop(*(f"{k}_right" for k in keys))
+    g = g.mutate(**{f"clients_{m}": g[f"clients_{m}"].fill_null(0) for m in j.windows_months})
     scores = {}
     for m in j.windows_months:
         enough = (g[f"n_{m}"] >= j.min_contracts) & (g[f"clients_{m}"] >= j.min_clients)
