@@ -87,7 +87,8 @@ def test_a_keyed_calendar_equals_a_calendar_of_days(store_path: Path) -> None:
         assert not diff, (key, diff)
 
 
-def test_the_jss_alone_equals_the_jss_of_a_full_evaluation(store_path: Path) -> None:
+@pytest.mark.parametrize("one_pass_pairs", [0, 10_000], ids=["two passes", "one pass"])
+def test_the_jss_alone_equals_the_jss_of_a_full_evaluation(store_path: Path, one_pass_pairs: int) -> None:
     """`RequestStatus.jss` (contracts and score only, on the pairs' own days) gives the same JSS as
     `RequestStatus.top_rated` (the full evaluation with weekly points), removals included."""
     from toprated.evaluation.request_status import RequestStatus
@@ -106,7 +107,7 @@ def test_the_jss_alone_equals_the_jss_of_a_full_evaluation(store_path: Path) -> 
         # removals of some of these entities' contracts, from a day before some of the pairs' days
         removals = [(r["freelancer_id"], r["contract_id"], r["day"]) for r in contracts[::9]]
         removals += [(r["agency_id"], r["contract_id"], r["day"]) for r in contracts[::4] if r["agency_id"]]
-        with RequestStatus(p) as status:
+        with RequestStatus(p, one_pass_pairs=one_pass_pairs) as status:
             full = status.top_rated(src, removals, pairs)
             alone = status.jss(src, removals, pairs)
     assert len(full) > 60 and sum(v[1] is not None for v in full.values()) > 20
@@ -115,7 +116,8 @@ def test_the_jss_alone_equals_the_jss_of_a_full_evaluation(store_path: Path) -> 
     assert not diff and set(alone) <= set(full), diff
 
 
-def test_agencies_asked_alone_get_the_jss_of_a_full_evaluation(store_path: Path) -> None:
+@pytest.mark.parametrize("one_pass_pairs", [0, 10_000], ids=["two passes", "one pass"])
+def test_agencies_asked_alone_get_the_jss_of_a_full_evaluation(store_path: Path, one_pass_pairs: int) -> None:
     """Asked for agencies only (none of their members among the pairs), both `RequestStatus` answers
     give each agency the JSS the full evaluation gives it: a keyed evaluation reads the members'
     other contracts too (whether an agency contract is a rehire depends on them)."""
@@ -129,10 +131,28 @@ def test_agencies_asked_alone_get_the_jss_of_a_full_evaluation(store_path: Path)
             _, ag, _ = evaluate_days(src, p, [AS_OF], scratch)
             expected = {(r["entity_id"], AS_OF): r["jss"] for r in ag.to_pyarrow().to_pylist()}
         pairs = set(expected)
-        with RequestStatus(p) as status:
+        with RequestStatus(p, one_pass_pairs=one_pass_pairs) as status:
             full = {k: v[1] for k, v in status.top_rated(src, [], pairs).items()}
             alone = status.jss(src, [], pairs)
     assert len(pairs) > 5 and sum(v is not None for v in expected.values()) > 2
     assert full == expected
     # an agency with no contract yet has no row there: no JSS either way
     assert {k: alone.get(k) for k in pairs} == expected
+
+
+def test_top_rated_in_two_passes_equals_one_pass(store_path: Path) -> None:
+    """Every removal request of a simulated marketplace gets the same decision whether Top Rated on
+    its day is found in one pass (16 weekly points for every pair) or in two (the day alone first)."""
+    from toprated.evaluation.removals import decide_removals
+    from toprated.evaluation.request_status import RequestStatus
+
+    p = load_programme()
+    with open_store(str(store_path)) as store:
+        src = Sources.from_backend(store.ibis())
+        decisions = {}
+        for one_pass_pairs in (0, 10_000):
+            with RequestStatus(p, one_pass_pairs=one_pass_pairs) as status:
+                decisions[one_pass_pairs] = decide_removals(src, p, AS_OF, status)
+    assert len(decisions[0]) > 10 and any(d.granted for d in decisions[0])
+    assert any("did not hold Top Rated" in d.reason for d in decisions[0])
+    assert decisions[0] == decisions[10_000]

@@ -22,14 +22,19 @@ from toprated.metrics.calendar import arrow_table
 from toprated.metrics.sources import Sources, entity_closure, one_of
 from toprated.programme import Programme
 
+#: Up to this many (entity, day) pairs, `RequestStatus.top_rated` evaluates them in one pass.
+ONE_PASS_PAIRS = 2_000
+
 
 class RequestStatus:
     """`StatusAt` for `decide_removals`; use it in a `with` block (it owns temporary tables)."""
 
-    def __init__(self, p: Programme, copy_facts: bool = True) -> None:
-        """`copy_facts=False` when the sources are already a small copy (an explanation's)."""
+    def __init__(self, p: Programme, copy_facts: bool = True, one_pass_pairs: int = ONE_PASS_PAIRS) -> None:
+        """`copy_facts=False` when the sources are already a small copy (an explanation's);
+        `one_pass_pairs`: see `top_rated`."""
         self.p = p
         self.copy_facts = copy_facts
+        self.one_pass_pairs = one_pass_pairs
         self._scratch: Scratch | None = None
         self._copied: tuple[Sources, Sources, set[str]] | None = None  # (from, copy, entities covered)
 
@@ -52,13 +57,17 @@ class RequestStatus:
     ) -> dict[tuple[str, date], tuple[bool, Any]]:
         """(holds Top Rated, JSS) of each pair.
 
-        In two passes: each pair on its own day first, with every criterion but the weekly points;
-        then, for the pairs that meet all those, the full evaluation on their 16 weekly points. Most
-        asking entities fail some criterion on the day itself, and the weekly points cost 16 days
-        of evaluation each.
+        Many pairs (a first run decides every request ever made) take two passes: each pair on its
+        own day first, with every criterion but the weekly points; then, for the pairs that meet all
+        those, the full evaluation on their 16 weekly points. Most asking entities fail some
+        criterion on the day itself, and the weekly points cost 16 days of evaluation each. A few
+        pairs (a weekly run's) take the full evaluation at once: a pass costs more than their rows.
         """
         facts = self._facts(src, {e for e, _ in pairs})
         companions = companions_of(facts, {e for e, _ in pairs})
+        if len(pairs) <= self.one_pass_pairs:
+            rows = self._rows(facts, removals, pairs, companions, weekly_points=True)
+            return {key: (bool(row["top_rated_held"]), row["jss"]) for key, row in rows.items()}
         on_day = self._rows(facts, removals, pairs, companions, weekly_points=False)
         out = {key: (False, row["jss"]) for key, row in on_day.items()}
         candidates = {key for key, row in on_day.items() if _meets_all_but_weekly_points(row)}
