@@ -158,12 +158,14 @@ def _started_by(c: ir.Table, cal: Cal) -> tuple[ir.Table, Cal]:
 def _of_contracts(src: Sources, per_contract: Cal) -> Sources:
     """The payments, feedback and disputes of a keyed calendar's contracts only: the running totals
     and latest facts are then computed for the pairs asked for, not for every contract of `src`."""
-    ids = per_contract.table.select(contract_id=per_contract.table[ENTITY]).distinct()
+    # `isin`, not `semi_join`: ibis leaves a second semi-join of one table as `LEFT SEMI JOIN` in
+    # PostgreSQL's SQL, which PostgreSQL does not have
+    ids = per_contract.table[ENTITY]
     return replace(
         src,
-        payments=src.payments.semi_join(ids, "contract_id"),
-        feedback=src.feedback.semi_join(ids, "contract_id"),
-        disputes=src.disputes.semi_join(ids, "contract_id"),
+        payments=src.payments.filter(src.payments.contract_id.isin(ids)),
+        feedback=src.feedback.filter(src.feedback.contract_id.isin(ids)),
+        disputes=src.disputes.filter(src.disputes.contract_id.isin(ids)),
     )
 
 
