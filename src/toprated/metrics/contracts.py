@@ -9,7 +9,6 @@ change (see `toprated.metrics.jss`).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -155,20 +154,6 @@ def _started_by(c: ir.Table, cal: Cal) -> tuple[ir.Table, Cal]:
     return cd, Cal(cd.select(at=cd.at, **{ENTITY: cd.contract_id}).distinct(), keyed=True)
 
 
-def _of_contracts(src: Sources, per_contract: Cal) -> Sources:
-    """The payments, feedback and disputes of a keyed calendar's contracts only: the running totals
-    and latest facts are then computed for the pairs asked for, not for every contract of `src`."""
-    # `isin`, not `semi_join`: ibis leaves a second semi-join of one table as `LEFT SEMI JOIN` in
-    # PostgreSQL's SQL, which PostgreSQL does not have
-    ids = per_contract.table[ENTITY]
-    return replace(
-        src,
-        payments=src.payments.filter(src.payments.contract_id.isin(ids)),
-        feedback=src.feedback.filter(src.feedback.contract_id.isin(ids)),
-        disputes=src.disputes.filter(src.disputes.contract_id.isin(ids)),
-    )
-
-
 def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = None) -> ir.Table:
     """One row per contract and calendar day with everything the rules read about the contract.
 
@@ -192,8 +177,6 @@ def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = 
     ends = src.contract_ends.select("contract_id", end_day="day", end_reason="reason")
     flags = src.client_flags.group_by("client_id").aggregate(flagged_on=src.client_flags.day.min())
     cd, per_contract = _started_by(c, cal)
-    if cal.keyed:
-        src = _of_contracts(src, per_contract)
     cd = cd.left_join(ends, "contract_id").drop("contract_id_right")
     cd = cd.left_join(flags, "client_id").drop("client_id_right")
     states = (
