@@ -137,6 +137,7 @@ def test_bad_programme_file_names_the_key(tmp_path: Path, events: Path) -> None:
     assert p.returncode == 2 and "top_rated.min_jss" in p.stderr and "Traceback" not in p.stderr
 
 
+@pytest.mark.skipif(not SCENARIO.exists(), reason="shared scenarios not present")
 def test_a_threshold_changed_in_the_programme_file_changes_the_result(tmp_path: Path, events: Path) -> None:
     shipped = (Path(__file__).resolve().parents[2] / "src/toprated/programme/upwork.toml").read_text()
     strict = tmp_path / "strict.toml"
