@@ -10,6 +10,7 @@ from rich.console import Console
 
 from toprated.evaluation.engine import evaluate_days
 from toprated.evaluation.scratch import Scratch
+from toprated.evaluation.service import evaluate_store
 from toprated.metrics.sources import Sources
 from toprated.programme import load_programme
 from toprated.simulate import generate
@@ -156,3 +157,27 @@ def test_top_rated_in_two_passes_equals_one_pass(store_path: Path) -> None:
     assert len(decisions[0]) > 10 and any(d.granted for d in decisions[0])
     assert any("did not hold Top Rated" in d.reason for d in decisions[0])
     assert decisions[0] == decisions[10_000]
+
+
+def test_an_entity_projected_with_its_evaluation_equals_the_full_evaluation(store_path: Path) -> None:
+    """`evaluate_store` for a few entities projects them in the same pass as it evaluates them;
+    every entity evaluated for itself gets the rows and `qualifies_on` of the evaluation of all."""
+    p = load_programme()
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        everyone = evaluate_store(con, p, AS_OF)
+        rows = {r["entity_id"]: r for r in [*everyone.freelancers, *everyone.agencies]}
+        first_day = {
+            k: min((v for c, v in r.items() if c.endswith("__qualifies_on") and v), default=None)
+            for k, r in rows.items()
+        }
+        # the soonest first: a projection that missed its first days would show there
+        projected = sorted((k for k, d in first_day.items() if d), key=lambda k: (first_day[k], k))
+        agencies = [r["entity_id"] for r in everyone.agencies]
+        plain = [k for k, r in rows.items() if r["top_rated_held"]]
+        assert len(projected) >= 3 and agencies and plain
+        for entity in [*projected[:3], agencies[0], plain[0]]:
+            alone = evaluate_store(con, p, AS_OF, entity_ids=[entity])
+            (row,) = [*alone.freelancers, *alone.agencies]
+            diff = {k: (v, row.get(k)) for k, v in rows[entity].items() if v != row.get(k)}
+            assert not diff, (entity, diff)

@@ -117,7 +117,6 @@ def badges_for(agency: bool) -> list[str]:
 def _finish(
     d: ir.Table,
     weekly: ir.Table,
-    targets: list[date],
     p: Programme,
     agency: bool,
     prior: ir.Table | None = None,
@@ -135,7 +134,9 @@ def _finish(
     w = weekly.join(pts, weekly.point == pts._point)
     weeks = w.group_by([w._e, w.at]).aggregate(eligible_weeks=ones(w._ok).sum())
     weeks = weeks.rename(_wat="at")
-    t = d.filter(d.at.isin(targets))
+    # the targets are the weekly table's days: a literal list of a projection's 365 days would
+    # cost more to compile than the step costs to run
+    t = d.filter(d.at.isin(weekly.select("at").distinct().at))
     t = t.left_join(weeks, [t.entity_id == weeks._e, t.at == weeks._wat]).drop("_e", "_wat")
     t = t.mutate(eligible_weeks=t.eligible_weeks.fill_null(0).cast("int64"))
     for badge in badges_for(agency)[1:]:  # Rising Talent is already there (weekly points need it)
@@ -167,6 +168,8 @@ class Evaluation:
     freelancers: ir.Table
     agencies: ir.Table
     days: EntityDays
+    #: with `evaluate(..., project=True)`: `<badge>__qualifies_on` per freelancer and per agency
+    projected: tuple[ir.Table, ir.Table] | None = None
 
 
 def _keyed_scope(src: Sources, pairs: set[tuple[str, date]], companions: Companions | None = None) -> Sources:
@@ -201,8 +204,8 @@ def evaluate_days(
     calendar, weekly_rows = build_calendar(p, targets, prior is not None, pairs, companions)
     cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
     ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
-    fr = scratch.keep(_finish(ed.freelancers, weekly, targets, p, False, prior, required))
-    ag = scratch.keep(_finish(ed.agencies, weekly, targets, p, True, prior, required))
+    fr = scratch.keep(_finish(ed.freelancers, weekly, p, False, prior, required))
+    ag = scratch.keep(_finish(ed.agencies, weekly, p, True, prior, required))
     return fr, ag, ed
 
 
@@ -247,13 +250,22 @@ def evaluate(
     removals: list[Removal] | None = None,
     prior: ir.Table | None = None,
     required: bool = True,
+    project: bool = False,
 ) -> Evaluation:
-    """Every entity's badges and criteria at `as_of` (no `qualifies_on`: see `qualifying_days`).
+    """Every entity's badges and criteria at `as_of`.
 
-    `prior`: the earlier weekly points from stored snapshots (see `evaluate_days`). The result's
+    `prior`: the earlier weekly points from stored snapshots (see `evaluate_days`). With `project`,
+    the projection days are evaluated in the same pass and `projected` holds every entity's
+    `qualifies_on` (see `qualifying_days`): for a few entities (an explanation) one pass costs about
+    what each of two costs, since statements, not rows, are what take the time there. The result's
     tables read temporary tables of `scratch`: run them before closing it.
     """
-    fr, ag, ed = evaluate_days(src.known_until(as_of), p, [as_of], scratch, removals, prior, required=required)
+    targets = [as_of, *_projection_days(p, as_of)] if project else [as_of]
+    fr, ag, ed = evaluate_days(src.known_until(as_of), p, targets, scratch, removals, prior, required=required)
+    projected = None
+    if project:
+        projected = (_qualifies_on(fr, as_of, badges_for(False)), _qualifies_on(ag, as_of, badges_for(True)))
+        fr, ag = fr.filter(fr.at == as_of), ag.filter(ag.at == as_of)
     # Members of a Top Rated agency show its badge (§3, §10 "Agency badge on members").
     m = ed.members.filter(ed.members.at == as_of)
     tr_agencies = ag.filter(ag.top_rated_held).select(_a=ag.entity_id)
@@ -266,7 +278,13 @@ def evaluate(
         else_=ibis.null("string"),
     )
     fr = fr.mutate(agency_badge=agency_badge).drop("_m")
-    return Evaluation(freelancers=fr, agencies=ag, days=ed)
+    return Evaluation(freelancers=fr, agencies=ag, days=ed, projected=projected)
+
+
+def _projection_days(p: Programme, as_of: date) -> list[date]:
+    """The days `qualifies_on` looks at: those after `as_of` within the horizon (at least one)."""
+    days = day_range(as_of + timedelta(days=1), as_of + timedelta(days=p.projection.horizon_days))
+    return days or [as_of + timedelta(days=1)]
 
 
 def qualifying_days(
@@ -283,8 +301,5 @@ def qualifying_days(
     and earnings lapse. Pass sources restricted to the entities that need it: it costs a day of
     evaluation per day of horizon.
     """
-    targets = day_range(as_of + timedelta(days=1), as_of + timedelta(days=p.projection.horizon_days))
-    if not targets:
-        targets = [as_of + timedelta(days=1)]
-    fr, ag, _ = evaluate_days(src.known_until(as_of), p, targets, scratch, removals)
+    fr, ag, _ = evaluate_days(src.known_until(as_of), p, _projection_days(p, as_of), scratch, removals)
     return _qualifies_on(fr, as_of, badges_for(False)), _qualifies_on(ag, as_of, badges_for(True))

@@ -54,10 +54,16 @@ def evaluate_store(
         with RequestStatus(p, copy_facts=not entity_ids) as status_at:
             decisions = decide_removals(src, p, as_of, status_at)
         removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
+        # A few entities are projected in the same pass as they are evaluated (see `evaluate`);
+        # all of them only where it is needed, after the evaluation (`_add_qualifies_on`).
+        in_one_pass = bool(entity_ids) and project
+        projected: dict[str, dict[str, Any]] | None = None
         with Scratch(con) as scratch:
-            ev = evaluate(src, p, as_of, scratch, removals)
+            ev = evaluate(src, p, as_of, scratch, removals, project=in_one_pass)
             fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
             ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
+            if ev.projected is not None:
+                projected = {r["entity_id"]: r for t in ev.projected for r in t.to_pyarrow().to_pylist()}
             contracts: list[dict[str, Any]] = []
             if contracts_of is not None:
                 ec = ev.days.contracts
@@ -67,7 +73,7 @@ def evaluate_store(
             wanted = set(entity_ids)
             fr = [r for r in fr if r["entity_id"] in wanted]
             ag = [r for r in ag if r["entity_id"] in wanted]
-        _add_qualifies_on(src, p, as_of, removals, fr, ag, project)
+        _add_qualifies_on(src, p, as_of, removals, fr, ag, project, projected)
     return Result(as_of, fr, ag, decisions, contracts)
 
 
@@ -99,12 +105,15 @@ def _add_qualifies_on(
     fr: list[dict[str, Any]],
     ag: list[dict[str, Any]],
     project: bool,
+    projected: dict[str, dict[str, Any]] | None = None,
 ) -> None:
-    """Set `<badge>__qualifies_on` on every row, projecting only the entities that need it."""
+    """Set `<badge>__qualifies_on` on every row, projecting only the entities that need it.
+
+    `projected`: every entity's projection, already made with the evaluation (`evaluate`)."""
     wanted = {r["entity_id"]: to_project(r, agency) for rows, agency in ((fr, False), (ag, True)) for r in rows}
     wanted = {k: v for k, v in wanted.items() if v} if project else {}
-    found: dict[str, dict[str, Any]] = {}
-    if wanted:
+    found: dict[str, dict[str, Any]] = projected if projected is not None else {}
+    if wanted and projected is None:
         scope = restrict(full, entity_closure(full, wanted, agency_badges=False))
         with Scratch(full.backend) as scratch:
             for t in qualifying_days(scope, p, as_of, scratch, removals):
