@@ -181,3 +181,30 @@ def test_an_entity_projected_with_its_evaluation_equals_the_full_evaluation(stor
             (row,) = [*alone.freelancers, *alone.agencies]
             diff = {k: (v, row.get(k)) for k, v in rows[entity].items() if v != row.get(k)}
             assert not diff, (entity, diff)
+
+
+def test_the_next_explanation_of_the_day_reuses_the_steps_sql(store_path: Path) -> None:
+    """Scratch tables keep their names from one evaluation to the next, so explaining another
+    entity on the same day compiles only the steps that read its own ids; the results stay its own."""
+    p = load_programme()
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        everyone = {r["entity_id"]: r for r in evaluate_store(con, p, AS_OF).freelancers}
+        first, second = sorted(k for k, r in everyone.items() if r["jss"] is not None)[:2]
+        compiled: list[str] = []
+        compile_ = con.compile
+
+        def counting(expr, *args, **kwargs):  # type: ignore[no-untyped-def]
+            compiled.append(type(expr).__name__)
+            return compile_(expr, *args, **kwargs)
+
+        con.compile = counting  # type: ignore[method-assign]
+        evaluate_store(con, p, AS_OF, entity_ids=[first], contracts_of=first)
+        cold = len(compiled)
+        compiled.clear()
+        again = evaluate_store(con, p, AS_OF, entity_ids=[second], contracts_of=second)
+        warm = len(compiled)
+    assert cold > 30 and warm < cold / 2, (cold, warm)
+    (row,) = again.freelancers
+    assert row["entity_id"] == second and row["jss"] == everyone[second]["jss"]
+    assert row["top_rated_held"] == everyone[second]["top_rated_held"]

@@ -37,6 +37,7 @@ class RequestStatus:
         self.one_pass_pairs = one_pass_pairs
         self._scratch: Scratch | None = None
         self._copied: tuple[Sources, Sources, set[str]] | None = None  # (from, copy, entities covered)
+        self._companions: tuple[Sources, dict[str, list[str]], set[str]] | None = None  # (facts, found, asked)
 
     def _facts(self, src: Sources, entities: set[str]) -> Sources:
         """`src` cut to these entities' closure, copied once into temporary tables and reused.
@@ -52,6 +53,14 @@ class RequestStatus:
         self._copied = (src, copy, set(entities))
         return copy
 
+    def _companions_of(self, facts: Sources, entities: set[str]) -> dict[str, list[str]]:
+        """`companions_of`, asked once per set of facts: `top_rated` and `jss` both need it."""
+        if self._companions is not None and self._companions[0] is facts and entities <= self._companions[2]:
+            return self._companions[1]
+        found = companions_of(facts, entities)
+        self._companions = (facts, found, set(entities))
+        return found
+
     def top_rated(
         self, src: Sources, removals: list[Removal], pairs: set[tuple[str, date]]
     ) -> dict[tuple[str, date], tuple[bool, Any]]:
@@ -64,7 +73,7 @@ class RequestStatus:
         pairs (a weekly run's) take the full evaluation at once: a pass costs more than their rows.
         """
         facts = self._facts(src, {e for e, _ in pairs})
-        companions = companions_of(facts, {e for e, _ in pairs})
+        companions = self._companions_of(facts, {e for e, _ in pairs})
         if len(pairs) <= self.one_pass_pairs:
             rows = self._rows(facts, removals, pairs, companions, weekly_points=True)
             return {key: (bool(row["top_rated_held"]), row["jss"]) for key, row in rows.items()}
@@ -103,7 +112,7 @@ class RequestStatus:
     def jss(self, src: Sources, removals: list[Removal], pairs: set[tuple[str, date]]) -> dict[tuple[str, date], Any]:
         """The JSS of each pair: contracts and score only, on the pairs' own days."""
         facts = self._facts(src, {e for e, _ in pairs})
-        companions = companions_of(facts, {e for e, _ in pairs})
+        companions = self._companions_of(facts, {e for e, _ in pairs})
         with Scratch(src.backend) as scratch:
             t = jss_on(facts, self.p, pairs, scratch, removals, companions)
             rows = t.select("entity_id", "at", "jss").to_pyarrow().to_pylist()
@@ -114,6 +123,7 @@ class RequestStatus:
             self._scratch.close()
             self._scratch = None
         self._copied = None
+        self._companions = None
 
     def __enter__(self) -> RequestStatus:
         return self

@@ -4,6 +4,10 @@ Small Python-made tables (the calendar, the granted removals) are uploaded once,
 intermediate steps are materialised: a single expression for the whole evaluation compiles to
 hundreds of KB of SQL that repeats every shared step, which costs more to compile and plan than
 to run. Everything is dropped when the evaluation is done.
+
+Compiling the steps is most of what explaining one entity costs. The names of a scratch's tables
+are the same from one evaluation to the next (a slot per open scratch, a number per step), so the
+steps of the next explanation of the same day are the same expressions and their SQL is reused.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import threading
+from collections import OrderedDict
 from types import TracebackType
 
 import ibis
@@ -22,20 +28,62 @@ import sqlglot.expressions as sge
 
 from toprated.metrics.sources import TABLES, Sources, contracts_of, restrict
 
-_counter = itertools.count()
+_lock = threading.Lock()
+_slots_in_use: set[int] = set()
+
+#: How many steps' SQL a connection keeps (see `_statements`).
+COMPILED_STEPS = 256
+
+
+def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, str]:
+    """CREATE and INSERT of a step, reused when the connection made the same step lately (ibis
+    expressions compare by structure, the names and columns of the tables they read included).
+
+    Kept on the connection itself: the expressions refer to it, so both go together."""
+    key = (name, expr.op())
+    with _lock:
+        recent: OrderedDict[tuple[str, ops.Node], tuple[str, str]] = con.__dict__.setdefault(
+            "_toprated_compiled", OrderedDict()
+        )
+        found = recent.get(key)
+        if found is not None:
+            recent.move_to_end(key)
+            return found
+    columns = expr.schema().to_sqlglot_column_defs(con.dialect)
+    target = sge.Schema(this=sg.table(name, quoted=True), expressions=columns)
+    # OR REPLACE: a table a closed scratch failed to drop may still hold the name
+    create = sge.Create(
+        kind="TABLE",
+        this=target,
+        replace=True,
+        properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+    )
+    made = (
+        create.sql(con.dialect),
+        f"INSERT INTO {sg.to_identifier(name, quoted=True).sql(con.dialect)} {con.compile(expr)}",
+    )
+    with _lock:
+        recent[key] = made
+        while len(recent) > COMPILED_STEPS:
+            recent.popitem(last=False)
+    return made
 
 
 class Scratch:
-    """Creates uniquely named temporary tables and drops them on `close()` (or leaving a `with`)."""
+    """Creates temporary tables, named uniquely among open scratches, and drops them on `close()`
+    (or leaving a `with`)."""
 
     def __init__(self, con: ibis.BaseBackend) -> None:
         self.con = con
         self.names: list[str] = []
         self.views: list[str] = []  # Spark
+        with _lock:
+            self.slot = next(i for i in itertools.count() if i not in _slots_in_use)
+            _slots_in_use.add(self.slot)
+        self._steps = itertools.count()
 
-    @staticmethod
-    def _name() -> str:
-        return f"_toprated_{os.getpid()}_{next(_counter)}"
+    def _name(self) -> str:
+        return f"_toprated_{os.getpid()}_{self.slot}_{next(self._steps)}"
 
     def keep(self, obj: ir.Table | pa.Table) -> ir.Table:
         if self.con.name == "pyspark":
@@ -44,7 +92,7 @@ class Scratch:
         if self.con.name == "duckdb" and isinstance(obj, ir.Table):
             schema = self._keep_on_duckdb(name, obj)
         else:
-            schema = self.con.create_table(name, obj, temp=True).schema()
+            schema = self.con.create_table(name, obj, temp=True, overwrite=True).schema()
         self.names.append(name)
         # by its bare name, as every later statement (and `SqlWeekStore.write`) refers to it
         return ops.DatabaseTable(name, schema=schema, source=self.con, namespace=ops.Namespace()).to_expr()
@@ -53,20 +101,17 @@ class Scratch:
         """`create_table` without its two catalogue look-ups: the expression already knows its
         schema (the look-ups cost more than running a step over a few rows, as in `explain`)."""
         con = self.con
-        schema = expr.schema()
         con._run_pre_execute_hooks(expr)  # registers memtables (`sources.one_of`)
-        target = sge.Schema(this=sg.table(name, quoted=True), expressions=schema.to_sqlglot_column_defs(con.dialect))
-        create = sge.Create(kind="TABLE", this=target, properties=sge.Properties(expressions=[sge.TemporaryProperty()]))
-        con.raw_sql(create.sql(con.dialect))
-        con.raw_sql(f"INSERT INTO {sg.to_identifier(name, quoted=True).sql(con.dialect)} {con.compile(expr)}")
-        return schema
+        for statement in _statements(con, name, expr):
+            con.raw_sql(statement)
+        return expr.schema()
 
     def _keep_on_spark(self, obj: ir.Table | pa.Table) -> ir.Table:
         """Spark has no temporary tables through ibis, and a lazily cached step would leave one huge
         plan for the end (slow to optimise): compute each step now, cut its lineage with a local
         checkpoint, and register it as a temporary view."""
         name = self._name()
-        self.con.create_view(name, obj if isinstance(obj, ir.Table) else ibis.memtable(obj))
+        self.con.create_view(name, obj if isinstance(obj, ir.Table) else ibis.memtable(obj), overwrite=True)
         session = self.con._session
         session.table(name).localCheckpoint(eager=True).createOrReplaceTempView(name)
         self.views.append(name)
@@ -92,6 +137,8 @@ class Scratch:
             # A temp table also vanishes with the session, so a failed drop is harmless.
             with contextlib.suppress(Exception):
                 self.con.drop_table(name, force=True)
+        with _lock:
+            _slots_in_use.discard(self.slot)
 
     def __enter__(self) -> Scratch:
         return self

@@ -60,14 +60,15 @@ def evaluate_store(
         projected: dict[str, dict[str, Any]] | None = None
         with Scratch(con) as scratch:
             ev = evaluate(src, p, as_of, scratch, removals, project=in_one_pass)
-            fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
-            ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
+            # read through `keep`: its SQL is reused by the next explanation (see `Scratch`)
+            fr = scratch.keep(ev.freelancers).order_by("entity_id").to_pyarrow().to_pylist()
+            ag = scratch.keep(ev.agencies).order_by("entity_id").to_pyarrow().to_pylist()
             if ev.projected is not None:
-                projected = {r["entity_id"]: r for t in ev.projected for r in t.to_pyarrow().to_pylist()}
+                projected = {r["entity_id"]: r for t in ev.projected for r in scratch.keep(t).to_pyarrow().to_pylist()}
             contracts: list[dict[str, Any]] = []
             if contracts_of is not None:
-                ec = ev.days.contracts
-                mine = ec.filter((ec.entity_id == contracts_of) & (ec.at == as_of))
+                ec = scratch.keep(ev.days.contracts.filter(ev.days.contracts.at == as_of))
+                mine = ec.filter(ec.entity_id == contracts_of)
                 contracts = mine.order_by(["started", "contract_id"]).to_pyarrow().to_pylist()
         if entity_ids:
             wanted = set(entity_ids)
