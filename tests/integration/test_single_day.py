@@ -10,7 +10,7 @@ from rich.console import Console
 
 from toprated.evaluation.engine import evaluate_days
 from toprated.evaluation.scratch import Scratch
-from toprated.evaluation.service import evaluate_store
+from toprated.evaluation.service import Result, evaluate_store
 from toprated.metrics.sources import Sources
 from toprated.programme import load_programme
 from toprated.simulate import generate
@@ -159,13 +159,19 @@ def test_top_rated_in_two_passes_equals_one_pass(store_path: Path) -> None:
     assert decisions[0] == decisions[10_000]
 
 
-def test_an_entity_projected_with_its_evaluation_equals_the_full_evaluation(store_path: Path) -> None:
+@pytest.fixture(scope="module")
+def everyone(store_path: Path) -> Result:
+    """The evaluation of every entity on AS_OF, with its projections."""
+    with open_store(str(store_path)) as store:
+        return evaluate_store(store.ibis(), load_programme(), AS_OF)
+
+
+def test_an_entity_projected_with_its_evaluation_equals_the_full_evaluation(store_path: Path, everyone: Result) -> None:
     """`evaluate_store` for a few entities projects them in the same pass as it evaluates them;
     every entity evaluated for itself gets the rows and `qualifies_on` of the evaluation of all."""
     p = load_programme()
     with open_store(str(store_path)) as store:
         con = store.ibis()
-        everyone = evaluate_store(con, p, AS_OF)
         rows = {r["entity_id"]: r for r in [*everyone.freelancers, *everyone.agencies]}
         first_day = {
             k: min((v for c, v in r.items() if c.endswith("__qualifies_on") and v), default=None)
@@ -183,14 +189,14 @@ def test_an_entity_projected_with_its_evaluation_equals_the_full_evaluation(stor
             assert not diff, (entity, diff)
 
 
-def test_the_next_explanation_of_the_day_reuses_the_steps_sql(store_path: Path) -> None:
+def test_the_next_explanation_of_the_day_reuses_the_steps_sql(store_path: Path, everyone: Result) -> None:
     """Scratch tables keep their names from one evaluation to the next, so explaining another
     entity on the same day compiles only the steps that read its own ids; the results stay its own."""
     p = load_programme()
+    rows = {r["entity_id"]: r for r in everyone.freelancers}
     with open_store(str(store_path)) as store:
         con = store.ibis()
-        everyone = {r["entity_id"]: r for r in evaluate_store(con, p, AS_OF).freelancers}
-        first, second = sorted(k for k, r in everyone.items() if r["jss"] is not None)[:2]
+        first, second = sorted(k for k, r in rows.items() if r["jss"] is not None)[:2]
         compiled: list[str] = []
         compile_ = con.compile
 
@@ -206,5 +212,5 @@ def test_the_next_explanation_of_the_day_reuses_the_steps_sql(store_path: Path) 
         warm = len(compiled)
     assert cold > 30 and warm < cold / 2, (cold, warm)
     (row,) = again.freelancers
-    assert row["entity_id"] == second and row["jss"] == everyone[second]["jss"]
-    assert row["top_rated_held"] == everyone[second]["top_rated_held"]
+    assert row["entity_id"] == second and row["jss"] == rows[second]["jss"]
+    assert row["top_rated_held"] == rows[second]["top_rated_held"]
