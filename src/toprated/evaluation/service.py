@@ -6,11 +6,13 @@ the typed tables (DuckDB file, PostgreSQL, …).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 
 from toprated.evaluation.criteria import STATIC
 from toprated.evaluation.engine import BADGES, Removal, badges_for, evaluate, qualifying_days
@@ -60,11 +62,13 @@ def evaluate_store(
         projected: dict[str, dict[str, Any]] | None = None
         with Scratch(con) as scratch:
             ev = evaluate(src, p, as_of, scratch, removals, project=in_one_pass)
-            # read through `keep`: its SQL is reused by the next explanation (see `Scratch`)
-            fr = scratch.keep(ev.freelancers).order_by("entity_id").to_pyarrow().to_pylist()
-            ag = scratch.keep(ev.agencies).order_by("entity_id").to_pyarrow().to_pylist()
+            # A few entities' results are read through `keep`, whose SQL the next explanation reuses
+            # (see `Scratch`); everyone's are read once, without copying them first.
+            read: Callable[[ir.Table], ir.Table] = scratch.keep if entity_ids else (lambda t: t)
+            fr = read(ev.freelancers).order_by("entity_id").to_pyarrow().to_pylist()
+            ag = read(ev.agencies).order_by("entity_id").to_pyarrow().to_pylist()
             if ev.projected is not None:
-                projected = {r["entity_id"]: r for t in ev.projected for r in scratch.keep(t).to_pyarrow().to_pylist()}
+                projected = {r["entity_id"]: r for t in ev.projected for r in read(t).to_pyarrow().to_pylist()}
             contracts: list[dict[str, Any]] = []
             if contracts_of is not None:
                 ec = scratch.keep(ev.days.contracts.filter(ev.days.contracts.at == as_of))
