@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -33,6 +34,8 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert [r.week for r in reports] == [FIRST + timedelta(weeks=i) for i in range(17)]
     # the first week evaluates its 16 weekly points and stores them; every later week reads them
     assert [r.stored_points for r in reports] == [False] + [True] * 16
+    # from the second week on, as the previous week's masks (one row per entity)
+    assert [r.from_masks for r in reports] == [False] + [True] * 16
     return path
 
 
@@ -127,3 +130,47 @@ def test_transitions_match_the_snapshots(store_path: Path) -> None:
         if r["change"] == "lost":
             failing = r["failing"].split(",")
             assert failing and all(cur[eid][f"{b}__{n}__met"] is False for n in failing), (eid, b, r)
+
+
+def test_a_week_run_again_since_the_previous_one_makes_the_next_read_the_stored_points(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """The previous week's masks hold the points as they were when it ran: once an earlier week was
+    run again (its point replaced, here by hand as a late event would), the next run reads the
+    stored points, and so counts the new one."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(store_path, path)
+    p = load_programme()
+    earlier = LAST - timedelta(weeks=2)
+    with open_store(str(path)) as store:
+        con = store.ibis()
+        before = _snapshot(con, LAST)
+        pts = con.table(snap.POINTS)
+        flagged = pts.filter((pts.week == earlier) & pts.point_ok & (pts.entity_kind == "freelancer"))
+        entity = flagged.entity_id.min().to_pyarrow().as_py()
+        with SqlWeekStore(con).transaction() as execute:
+            execute(f"UPDATE {snap.POINTS} SET point_ok = false WHERE entity_id = '{entity}' AND week = '{earlier}'")
+            execute(f"UPDATE {snap.RUNS} SET finished_at = '9999-01-01T00:00:00+00:00' WHERE week = '{earlier}'")
+        report = run_week(con, p, LAST)
+        after = _snapshot(con, LAST)
+    assert report.stored_points and not report.from_masks
+    assert after[entity]["eligible_weeks"] == before[entity]["eligible_weeks"] - 1
+    assert {k: v for k, v in after.items() if k != entity} == {k: v for k, v in before.items() if k != entity}
+
+
+def test_a_store_from_before_masks_gets_the_column_and_reads_the_stored_points(
+    store_path: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(store_path, path)
+    with open_store(str(path)) as store:
+        con = store.ibis()
+        before = _snapshot(con, LAST)
+        with SqlWeekStore(con).transaction() as execute:
+            execute(f"ALTER TABLE {snap.SNAPSHOTS} DROP COLUMN points_mask")
+        report = run_week(con, load_programme(), LAST)
+        after = _snapshot(con, LAST)
+        s = con.table(snap.SNAPSHOTS)
+        earlier = s.filter(s.week == LAST - timedelta(weeks=1)).points_mask.count().to_pyarrow().as_py()
+    assert report.stored_points and not report.from_masks
+    assert after == before and earlier == 0

@@ -90,9 +90,14 @@ def build_calendar(
         },
         pairs=keyed,
     )
+    # `bit`: the point's place in `points_mask` (the target day is bit 0, a week before it bit 1, …)
     weekly = arrow_table(
-        {"at": [t for t, ps in points.items() for _ in ps], "point": [d for ps in points.values() for d in ps]},
-        {"at": "date", "point": "date"},
+        {
+            "at": [t for t, ps in points.items() for _ in ps],
+            "point": [d for ps in points.values() for d in ps],
+            "bit": [2**k for ps in points.values() for k in range(len(ps))],
+        },
+        {"at": "date", "point": "date", "bit": "int64"},
     )
     return cal, weekly
 
@@ -114,6 +119,35 @@ def badges_for(agency: bool) -> list[str]:
     return [b for b in BADGES if not (agency and b == "expert_vetted")]
 
 
+def _weeks_from_points(d: ir.Table, weekly: ir.Table, kind: str, prior: ir.Table | None) -> ir.Table:
+    """Per (entity, target day): `eligible_weeks` and `points_mask` from the day's own flags and the
+    stored ones of `prior` (entity_id, entity_kind, point, point_ok)."""
+    pts = d.select(_e=d.entity_id, _point=d.at, _ok=d.point_ok)
+    if prior is not None:
+        mine = prior.filter(prior.entity_kind == kind)
+        pts = union_all(pts, mine.select(_e=mine.entity_id, _point=mine.point, _ok=mine.point_ok))
+    w = weekly.join(pts, weekly.point == pts._point)
+    ok = ones(w._ok)
+    weeks = w.group_by([w._e, w.at]).aggregate(eligible_weeks=ok.sum(), points_mask=(ok * w.bit).sum())
+    # the targets are the weekly table's days: a literal list of a projection's 365 days would
+    # cost more to compile than the step costs to run
+    t = d.filter(d.at.isin(weekly.select("at").distinct().at))
+    weeks = weeks.rename(_wat="at")
+    return t.left_join(weeks, [t.entity_id == weeks._e, t.at == weeks._wat]).drop("_e", "_wat")
+
+
+def _weeks_from_masks(d: ir.Table, p: Programme, kind: str, masks: ir.Table) -> ir.Table:
+    """`_weeks_from_points` for a one-day evaluation, from the previous weekly point's masks
+    (entity_id, entity_kind, points_mask): its 15 latest points shifted by a week, and the day's own
+    flag as bit 0. Reads one stored row per entity instead of 15."""
+    n = p.top_rated.weeks_window
+    mine = masks.filter(masks.entity_kind == kind).select(_e=masks.entity_id, _prev=masks.points_mask)
+    t = d.left_join(mine, d.entity_id == mine._e).drop("_e")
+    mask = (t._prev.fill_null(0) % 2 ** (n - 1)) * 2 + ones(t.point_ok)
+    t = t.mutate(points_mask=mask).drop("_prev")
+    return t.mutate(eligible_weeks=sum(((t.points_mask // 2**k) % 2 for k in range(1, n)), t.points_mask % 2))
+
+
 def _finish(
     d: ir.Table,
     weekly: ir.Table,
@@ -121,24 +155,19 @@ def _finish(
     agency: bool,
     prior: ir.Table | None = None,
     required: bool = True,
+    masks: ir.Table | None = None,
 ) -> ir.Table:
     """Target days only: eligible weeks, Top Rated, Top Rated Plus, Expert-Vetted, all criteria.
 
-    `prior` (entity_id, entity_kind, point, point_ok) supplies weekly points from stored snapshots.
+    `prior` (entity_id, entity_kind, point, point_ok) supplies weekly points from stored snapshots,
+    or, for a one-day evaluation, `masks` the previous weekly point's `points_mask`s.
     `required=False` leaves out the criteria's `required` texts (a snapshot does not keep them).
     """
-    pts = d.select(_e=d.entity_id, _point=d.at, _ok=d.point_ok)
-    if prior is not None:
-        mine = prior.filter(prior.entity_kind == (AGENCY if agency else FREELANCER))
-        pts = union_all(pts, mine.select(_e=mine.entity_id, _point=mine.point, _ok=mine.point_ok))
-    w = weekly.join(pts, weekly.point == pts._point)
-    weeks = w.group_by([w._e, w.at]).aggregate(eligible_weeks=ones(w._ok).sum())
-    weeks = weeks.rename(_wat="at")
-    # the targets are the weekly table's days: a literal list of a projection's 365 days would
-    # cost more to compile than the step costs to run
-    t = d.filter(d.at.isin(weekly.select("at").distinct().at))
-    t = t.left_join(weeks, [t.entity_id == weeks._e, t.at == weeks._wat]).drop("_e", "_wat")
-    t = t.mutate(eligible_weeks=t.eligible_weeks.fill_null(0).cast("int64"))
+    kind = AGENCY if agency else FREELANCER
+    t = _weeks_from_masks(d, p, kind, masks) if masks is not None else _weeks_from_points(d, weekly, kind, prior)
+    t = t.mutate(
+        eligible_weeks=t.eligible_weeks.fill_null(0).cast("int64"), points_mask=t.points_mask.fill_null(0).cast("int64")
+    )
     for badge in badges_for(agency)[1:]:  # Rising Talent is already there (weekly points need it)
         t = t.mutate(**{f"{badge}_held": rules.held(criteria_of(badge, t, p, agency))})
     cols: dict[str, ir.Value] = {}
@@ -191,21 +220,26 @@ def evaluate_days(
     pairs: set[tuple[str, date]] | None = None,
     companions: Companions | None = None,
     required: bool = True,
+    masks: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table, EntityDays]:
     """Freelancer and agency rows for every target day: all criteria and `<badge>_held` columns.
 
     `prior` holds the weekly points before the targets (from stored snapshots); without it they
-    are evaluated too. With `pairs` (entity, day), only those are evaluated (see `build_calendar`):
-    read only those rows of the result.
+    are evaluated too. For a single target day, `masks` (entity_id, entity_kind, points_mask) of
+    the weekly point a week before can stand for them. With `pairs` (entity, day), only those are
+    evaluated (see `build_calendar`): read only those rows of the result.
     """
     if pairs is not None:
         targets = sorted({d for _, d in pairs})
         src = _keyed_scope(src, pairs, companions)
-    calendar, weekly_rows = build_calendar(p, targets, prior is not None, pairs, companions)
+    if masks is not None and (len(targets) != 1 or pairs is not None):
+        raise ValueError("the previous week's masks stand for the weekly points of a one-day evaluation only")
+    stored = prior is not None or masks is not None
+    calendar, weekly_rows = build_calendar(p, targets, stored, pairs, companions)
     cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
     ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
-    fr = scratch.keep(_finish(ed.freelancers, weekly, p, False, prior, required))
-    ag = scratch.keep(_finish(ed.agencies, weekly, p, True, prior, required))
+    fr = scratch.keep(_finish(ed.freelancers, weekly, p, False, prior, required, masks))
+    ag = scratch.keep(_finish(ed.agencies, weekly, p, True, prior, required, masks))
     return fr, ag, ed
 
 
@@ -251,17 +285,20 @@ def evaluate(
     prior: ir.Table | None = None,
     required: bool = True,
     project: bool = False,
+    masks: ir.Table | None = None,
 ) -> Evaluation:
     """Every entity's badges and criteria at `as_of`.
 
-    `prior`: the earlier weekly points from stored snapshots (see `evaluate_days`). With `project`,
+    `prior` or `masks`: the earlier weekly points from stored runs (see `evaluate_days`). With `project`,
     the projection days are evaluated in the same pass and `projected` holds every entity's
     `qualifies_on` (see `qualifying_days`): for a few entities (an explanation) one pass costs about
     what each of two costs, since statements, not rows, are what take the time there. The result's
     tables read temporary tables of `scratch`: run them before closing it.
     """
     targets = [as_of, *_projection_days(p, as_of)] if project else [as_of]
-    fr, ag, ed = evaluate_days(src.known_until(as_of), p, targets, scratch, removals, prior, required=required)
+    fr, ag, ed = evaluate_days(
+        src.known_until(as_of), p, targets, scratch, removals, prior, required=required, masks=masks
+    )
     projected = None
     if project:
         projected = (_qualifies_on(fr, as_of, badges_for(False)), _qualifies_on(ag, as_of, badges_for(True)))

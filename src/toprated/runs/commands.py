@@ -86,7 +86,7 @@ def _report_table(reports: list[WeekReport]) -> Table:
             *(f"{r.held[b]:,}" for b in r.held),
             f"{r.gained:,}",
             f"{r.lost:,}",
-            "stored" if r.stored_points else "evaluated",
+            "last week's" if r.from_masks else "stored" if r.stored_points else "evaluated",
             f"{r.seconds:.1f}",
         )
     return t

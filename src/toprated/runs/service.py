@@ -3,7 +3,9 @@
 A weekly run evaluates every entity on one weekly point and stores the result as that week's
 snapshot. When the 15 earlier weekly points are stored, the 13-of-16 rule reads them instead of
 evaluating 16 days, which makes a run about one day's work; those missing (a first run) are
-evaluated one day at a time and stored with the week. Re-running a week replaces its
+evaluated one day at a time and stored with the week. When the previous week was run, its
+snapshot's `points_mask` (the 16 flags as bits) stands for the 15 points: one row per entity read
+instead of 15. Re-running a week replaces its
 snapshot, transitions and decisions in one transaction: a run killed midway leaves the previous
 state as it was.
 """
@@ -44,6 +46,7 @@ class WeekReport:
     lost: int
     stored_points: bool  # True: the 15 earlier weekly points were read from snapshots
     seconds: float
+    from_masks: bool = False  # True: read as the previous week's `points_mask`s
 
 
 DECISION_SCHEMA = {
@@ -69,6 +72,33 @@ def _stored_decisions(ws: WeekStore, programme: str, before: date) -> tuple[dict
     return known, weeks[-1]
 
 
+def _finished_runs(ws: WeekStore, programme: str) -> dict[date, str]:
+    """The weeks run so far and when each run finished (ISO instants, to the second)."""
+    t = ws.table(snap.RUNS)
+    if t is None:
+        return {}
+    rows = t.filter(t.programme == programme).select("week", "finished_at").to_pyarrow().to_pylist()
+    return {r["week"]: r["finished_at"] for r in rows}
+
+
+def _previous_masks(ws: WeekStore, p: Programme, week: date, finished: dict[date, str]) -> ir.Table | None:
+    """The `points_mask` of every entity a week before `week`, when it still says what the stored
+    points say: that week was run, with masks, and no week whose point it holds was run again since
+    (a re-run replaces that week's point). Else None: the 15 stored points are read instead."""
+    tr = p.top_rated
+    previous = week - timedelta(days=tr.week_days)
+    snapshots = ws.table(snap.SNAPSHOTS)
+    if previous not in finished or snapshots is None or "points_mask" not in snapshots.columns:
+        return None
+    oldest = week - timedelta(days=tr.week_days * (tr.weeks_window - 1))
+    if any(oldest <= w < previous and at >= finished[previous] for w, at in finished.items()):
+        return None
+    rows = snapshots.filter((snapshots.programme == p.name) & (snapshots.week == previous))
+    if rows.points_mask.isnull().any().to_pyarrow().as_py():  # stored by a version without masks
+        return None
+    return rows.select("entity_id", "entity_kind", "points_mask")
+
+
 def run_week(
     con: ibis.BaseBackend,
     p: Programme,
@@ -85,9 +115,11 @@ def run_week(
     started = time.perf_counter()
     ws = ws or SqlWeekStore(con)
     src = Sources.from_backend(con)
-    stored = ws.weeks(p.name)
+    finished = _finished_runs(ws, p.name)
+    stored = set(finished)
     earlier = weekly_points(p, week)[1:]
-    stored_days = ws.point_days(p.name)
+    masks = _previous_masks(ws, p, week, finished)
+    stored_days = ws.point_days(p.name) if masks is None else set(earlier)
     missing = [d for d in earlier if d not in stored_days]
     use_stored = not missing
     known, known_until = _stored_decisions(ws, p.name, week)
@@ -103,7 +135,7 @@ def run_week(
         # evaluated with its 16 days together.
         fresh: list[ir.Table] = []
         prior = None
-        if use_stored or con.name != "pyspark":
+        if masks is None and (use_stored or con.name != "pyspark"):
             facts = src.known_until(week)
             fresh = [points_on(facts, p, d, scratch, removals) for d in missing]
             stored_points = ws.points(p.name, [d for d in earlier if d in stored_days])
@@ -111,7 +143,7 @@ def run_week(
             prior = union_all(*parts) if earlier else None
         snapshots = ws.table(snap.SNAPSHOTS)
         # a snapshot keeps each criterion's value and met, not the texts saying what is required
-        ev = evaluate(src, p, week, scratch, removals, prior, required=False)
+        ev = evaluate(src, p, week, scratch, removals, prior, required=False, masks=masks)
         rows = scratch.keep(snap.snapshot_rows(ev.freelancers, ev.agencies, week, p.name, p.jss.windows_months))
         tables = {snap.SNAPSHOTS: rows}
         previous_week = week - timedelta(days=p.top_rated.week_days)
@@ -158,7 +190,8 @@ def run_week(
         tables[snap.POINTS] = scratch.keep(union_all(*pts).mutate(programme=tag["programme"]))
         tables[snap.RUNS] = scratch.keep(arrow_table(run, run_schema))
         ws.write(week, p.name, tables, {snap.POINTS: point_days})
-    return WeekReport(week, int(totals["n"]), held, gained, lost, use_stored, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return WeekReport(week, int(totals["n"]), held, gained, lost, use_stored, seconds, masks is not None)
 
 
 def backfill(

@@ -29,7 +29,9 @@ POINTS = "weekly_points"
 #: Every table a weekly run writes, in the order it writes them (runs last: it marks the week done).
 RUN_TABLES = (SNAPSHOTS, TRANSITIONS, DECISIONS, POINTS, RUNS)
 
-BASE = ["entity_id", "entity_kind", "jss", "eligible_weeks", "point_ok", "agency_badge"]
+#: `points_mask`: the 16 weekly points' flags as bits (this week's is bit 0, a week earlier bit 1, …):
+#: the next week's 13-of-16 rule reads it instead of 15 stored points per entity.
+BASE = ["entity_id", "entity_kind", "jss", "eligible_weeks", "points_mask", "point_ok", "agency_badge"]
 
 
 def _snapshot_columns(fr: ir.Table, ag: ir.Table, windows: list[int]) -> list[tuple[str, dt.DataType]]:

@@ -90,11 +90,20 @@ class SqlWeekStore:
         have = self.table(name)
         if have is None:
             self.con.create_table(name, schema=schema)
-        elif list(have.schema().names) != list(schema.names):
+            return
+        extra = [c for c in have.columns if c not in schema]
+        if extra:
             raise UserError(
-                f"the stored table {name} has other columns than this version of toprated writes; "
+                f"the stored table {name} has columns this version of toprated does not write ({', '.join(extra)}); "
                 "drop it (it is a cache of the event log) and run the backfill again"
             )
+        # columns a newer version added: earlier weeks' rows keep NULL there (rows are written by name)
+        added = [c for c in schema.names if c not in have.columns]
+        if added:
+            with self.transaction() as execute:
+                for column in added:
+                    typ = self.con.compiler.type_mapper.to_string(schema[column])
+                    execute(f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(column)} {typ}")
 
     def write(self, week: date, programme: str, tables: dict[str, ir.Table], days: dict[str, list[date]]) -> None:
         for name, t in tables.items():
