@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from toprated.evaluation.removals import decide_removals
+from toprated.evaluation.request_status import RequestStatus
 from toprated.evaluation.service import evaluate_store
+from toprated.metrics.sources import Sources
 from toprated.programme import load_programme
 from toprated.runs import snapshots as snap
 from toprated.runs.service import backfill, run_week
@@ -26,7 +29,7 @@ FIRST = LAST - timedelta(weeks=16)
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs")
-    generate(300, 21, out, as_of=LAST)
+    generate(300, 5, out, as_of=LAST)  # a seed whose marketplace grants a removal during the backfill
     path = out / "runs.duckdb"
     with open_store(str(path)) as store:
         assert not load_events_into(store, [out / "events.jsonl"], Console(quiet=True)).rejected
@@ -174,3 +177,46 @@ def test_a_store_from_before_masks_gets_the_column_and_reads_the_stored_points(
         earlier = s.filter(s.week == LAST - timedelta(weeks=1)).points_mask.count().to_pyarrow().as_py()
     assert report.stored_points and not report.from_masks
     assert after == before and earlier == 0
+
+
+def _decisions(con, week: date) -> dict[str, tuple]:
+    t = con.table(snap.DECISIONS)
+    rows = t.filter(t.week == week).to_pyarrow().to_pylist()
+    return {r["event_id"]: (r["day"], r["entity_id"], r["granted"], r["reason"]) for r in rows}
+
+
+def _decided_anew(con, week: date) -> dict[str, tuple]:
+    with RequestStatus(load_programme()) as status:
+        made = decide_removals(Sources.from_backend(con), load_programme(), week, status)
+    return {d.event_id: (d.day, d.entity_id, d.granted, d.reason) for d in made}
+
+
+def test_weeks_that_keep_the_earlier_decisions_end_with_those_of_deciding_every_request_anew(
+    store_path: Path,
+) -> None:
+    """Each week of the backfill decided only its new requests, after the earlier weeks' grants."""
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        stored, anew = _decisions(con, LAST), _decided_anew(con, LAST)
+        first = _decisions(con, FIRST)
+    assert stored == anew
+    granted = [day for day, _, g, _ in stored.values() if g]
+    assert granted and min(granted) > FIRST and len(stored) > len(first)
+
+
+def test_a_request_the_earlier_run_did_not_decide_gets_every_request_decided_anew(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """A request dated before the previous run that arrived after it (here: its stored decision
+    removed) may change every later decision of its entity."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(store_path, path)
+    previous = LAST - timedelta(weeks=1)
+    with open_store(str(path)) as store:
+        con = store.ibis()
+        late = min(e for e, (day, *_) in _decisions(con, previous).items() if day < previous)
+        with SqlWeekStore(con).transaction() as execute:
+            execute(f"DELETE FROM {snap.DECISIONS} WHERE week = '{previous}' AND event_id = '{late}'")
+        run_week(con, load_programme(), LAST)
+        stored, anew = _decisions(con, LAST), _decided_anew(con, LAST)
+    assert late in stored and stored == anew

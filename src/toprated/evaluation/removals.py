@@ -68,8 +68,19 @@ class _Request:
     end_day: date | None
 
 
-def _requests(src: Sources, up_to: date) -> list[_Request]:
+@dataclass(frozen=True)
+class Earlier:
+    """What an earlier run decided: it stands for every request dated up to `until` (the caller
+    checks that no request of that period arrived since), and its grants shape the later decisions."""
+
+    until: date
+    granted: list[Decision]
+
+
+def _requests(src: Sources, up_to: date, after: date | None = None) -> list[_Request]:
     r = src.removal_requests.filter(src.removal_requests.day <= up_to)
+    if after is not None:
+        r = r.filter(r.day > after)
     c = src.contracts.select("contract_id", "freelancer_id", "agency_id")
     e = src.contract_ends.select("contract_id", end_day="day")
     a = src.agencies.select("agency_id", "owner_id")
@@ -143,8 +154,7 @@ def decide_removals(
     p: Programme,
     up_to: date,
     status_at: StatusAt,
-    known: dict[str, Decision] | None = None,
-    known_until: date | None = None,
+    earlier: Earlier | None = None,
 ) -> list[Decision]:
     """Decide every request dated on or before `up_to`, as if one after another in (time, id) order.
 
@@ -154,25 +164,19 @@ def decide_removals(
     status (one of the same entity, or for an agency, one of its owner, whose JSS the agency's Top
     Rated reads). Only a grant makes later requests wait for the next round.
 
-    `known` are decisions stored by an earlier run covering every request up to `known_until`
-    (a decision depends only on the state on its own day, so it stays valid); they are reused
-    unless a request dated in that period arrived since, in which case everything is decided anew.
+    With `earlier` (a weekly run's stored decisions: a decision depends only on the state on its
+    own day, so it stays valid), only the requests dated after `earlier.until` are decided and
+    returned, after its grants.
     """
-    requests = _requests(src, up_to)
+    requests = _requests(src, up_to, earlier.until if earlier else None)
     granted: list[Removal] = []
     removed: set[tuple[str, str]] = set()  # (entity, contract) of `granted`, to look up
     last_granted: dict[str, date] = {}
     decided: dict[str, Decision] = {}
-    if known and known_until is not None:
-        early = [r for r in requests if r.day <= known_until]
-        if all(r.event_id in known for r in early):
-            for r in early:
-                d = known[r.event_id]
-                decided[r.event_id] = d
-                if d.granted:
-                    granted.append((d.entity_id, d.contract_id, d.day))
-                    removed.add((d.entity_id, d.contract_id))
-                    last_granted[d.entity_id] = d.day
+    for d in sorted(earlier.granted if earlier else [], key=lambda d: d.day):
+        granted.append((d.entity_id, d.contract_id, d.day))
+        removed.add((d.entity_id, d.contract_id))
+        last_granted[d.entity_id] = d.day
 
     def entity_of(r: _Request) -> str:
         return r.agency_id or r.freelancer_id

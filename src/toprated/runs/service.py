@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.evaluation.engine import evaluate, points_on, weekly_points
-from toprated.evaluation.removals import Decision, decide_removals
+from toprated.evaluation.removals import Decision, Earlier, decide_removals
 from toprated.evaluation.request_status import RequestStatus
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.asof import ones, union_all
@@ -61,15 +61,26 @@ DECISION_SCHEMA = {
 }
 
 
-def _stored_decisions(ws: WeekStore, programme: str, before: date) -> tuple[dict[str, Decision], date | None]:
-    """Decisions stored by the latest run before `before`, and that run's week."""
-    weeks = sorted(w for w in ws.weeks(programme) if w < before)
+def _earlier_decisions(
+    ws: WeekStore, src: Sources, programme: str, before: date, finished: dict[date, str]
+) -> tuple[Earlier | None, ir.Table | None]:
+    """The decisions stored by the latest run before `before`, when they cover every request dated
+    up to its week (none arrived late): what it granted, and its stored rows. Else (None, None), and
+    every request is decided anew."""
+    weeks = sorted(w for w in finished if w < before)
     t = ws.table(snap.DECISIONS)
     if not weeks or t is None:
-        return {}, None
-    rows = t.filter((t.programme == programme) & (t.week == weeks[-1])).to_pyarrow().to_pylist()
-    known = {r["event_id"]: Decision(**{k: r[k] for k in DECISION_SCHEMA}) for r in rows}
-    return known, weeks[-1]
+        return None, None
+    until = weeks[-1]
+    rows = t.filter((t.programme == programme) & (t.week == until))
+    # requests whose contract is unknown are not decided (see `decide_removals`)
+    r = src.removal_requests
+    asked = r.filter(r.day <= until).semi_join(src.contracts.select("contract_id"), "contract_id")
+    stored = set(rows.event_id.to_pyarrow().to_pylist())
+    if not set(asked.event_id.to_pyarrow().to_pylist()) <= stored:
+        return None, None
+    granted = rows.filter(rows.granted).select(*DECISION_SCHEMA).to_pyarrow().to_pylist()
+    return Earlier(until, [Decision(**g) for g in granted]), rows.select(*DECISION_SCHEMA)
 
 
 def _finished_runs(ws: WeekStore, programme: str) -> dict[date, str]:
@@ -122,11 +133,12 @@ def run_week(
     stored_days = ws.point_days(p.name) if masks is None else set(earlier)
     missing = [d for d in earlier if d not in stored_days]
     use_stored = not missing
-    known, known_until = _stored_decisions(ws, p.name, week)
     deciding = Sources.from_backend(decide_on) if decide_on is not None else src
+    earlier_decisions, stored_decisions = _earlier_decisions(ws, deciding, p.name, week, finished)
     with RequestStatus(p) as status_at:
-        decisions = decide_removals(deciding, p, week, status_at, known, known_until)
-    removals = [(d.entity_id, d.contract_id, d.day) for d in decisions if d.granted]
+        decisions = decide_removals(deciding, p, week, status_at, earlier_decisions)
+    kept = earlier_decisions.granted if earlier_decisions else []
+    removals = [(d.entity_id, d.contract_id, d.day) for d in [*kept, *decisions] if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
     with Scratch(con) as scratch:
         # Earlier weekly points not stored yet (a first run) are evaluated one day at a time: a
@@ -152,8 +164,12 @@ def run_week(
             tables[snap.TRANSITIONS] = scratch.keep(
                 snap.transition_rows(rows, prev, week).mutate(programme=tag["programme"])
             )
-        dec = arrow_table({k: [getattr(d, k) for d in decisions] for k in DECISION_SCHEMA}, DECISION_SCHEMA)
-        tables[snap.DECISIONS] = scratch.keep(scratch.keep(dec).mutate(**tag))
+        dec = scratch.keep(
+            arrow_table({k: [getattr(d, k) for d in decisions] for k in DECISION_SCHEMA}, DECISION_SCHEMA)
+        )
+        # the week's decisions: the earlier run's, still valid, and those made now
+        dec = dec if stored_decisions is None else union_all(stored_decisions, dec)
+        tables[snap.DECISIONS] = scratch.keep(dec.mutate(**tag))
         badges = ("rising_talent", "top_rated", "top_rated_plus", "expert_vetted")
         counts = rows.aggregate(n=rows.count(), **{b: ones(rows[f"{b}_held"].fill_null(False)).sum() for b in badges})
         totals = counts.to_pyarrow().to_pylist()[0]
