@@ -5,9 +5,8 @@ snapshot. When the 15 earlier weekly points are stored, the 13-of-16 rule reads 
 evaluating 16 days, which makes a run about one day's work; those missing (a first run) are
 evaluated one day at a time and stored with the week. When the previous week was run, its
 snapshot's `points_mask` (the 16 flags as bits) stands for the 15 points: one row per entity read
-instead of 15. Re-running a week replaces its
-snapshot, transitions and decisions in one transaction: a run killed midway leaves the previous
-state as it was.
+instead of 15. Re-running a week replaces its snapshot, transitions and decisions in one
+transaction: a run killed midway leaves the previous state as it was.
 """
 
 from __future__ import annotations
@@ -130,8 +129,9 @@ def run_week(
     stored = set(finished)
     earlier = weekly_points(p, week)[1:]
     masks = _previous_masks(ws, p, week, finished)
-    stored_days = ws.point_days(p.name) if masks is None else set(earlier)
-    missing = [d for d in earlier if d not in stored_days]
+    stored_days = ws.point_days(p.name) if masks is None else set()
+    # with masks nothing is missing: the previous run had every point, or evaluated and stored it
+    missing = [d for d in earlier if d not in stored_days] if masks is None else []
     use_stored = not missing
     deciding = Sources.from_backend(decide_on) if decide_on is not None else src
     earlier_decisions, stored_decisions = _earlier_decisions(ws, deciding, p.name, week, finished)
