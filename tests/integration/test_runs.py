@@ -220,3 +220,25 @@ def test_a_request_the_earlier_run_did_not_decide_gets_every_request_decided_ane
         run_week(con, load_programme(), LAST)
         stored, anew = _decisions(con, LAST), _decided_anew(con, LAST)
     assert late in stored and stored == anew
+
+
+def test_a_programme_with_more_weekly_points_counts_them_from_the_stored_points(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """Last week's masks hold 16 points; a programme now asking for 18 reads the stored points."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(store_path, path)
+    base = load_programme()
+    p = base.model_copy(update={"top_rated": base.top_rated.model_copy(update={"weeks_window": 18})})
+    days = [LAST - timedelta(weeks=k) for k in range(18)]
+    with open_store(str(path)) as store:
+        con = store.ibis()
+        report = run_week(con, p, LAST)
+        after = _snapshot(con, LAST)
+        pts = con.table(snap.POINTS)
+        ok = pts.filter(pts.week.isin(days) & pts.point_ok)
+        ok = ok.group_by("entity_id").aggregate(n=ok.count())
+        want = {r["entity_id"]: r["n"] for r in ok.to_pyarrow().to_pylist()}
+    assert report.stored_points and not report.from_masks
+    assert any(n > 16 for n in want.values())
+    assert {e: r["eligible_weeks"] for e, r in after.items() if r["eligible_weeks"]} == want

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -82,26 +83,36 @@ def _earlier_decisions(
     return Earlier(until, [Decision(**g) for g in granted]), rows.select(*DECISION_SCHEMA)
 
 
-def _finished_runs(ws: WeekStore, programme: str) -> dict[date, str]:
-    """The weeks run so far and when each run finished (ISO instants, to the second)."""
+def _finished_runs(ws: WeekStore, programme: str) -> dict[date, dict[str, Any]]:
+    """The weeks run so far: when each run finished (ISO instants, to the second) and, from this
+    version on, the shape of its masks (`points_window`, `point_spacing_days`)."""
     t = ws.table(snap.RUNS)
     if t is None:
         return {}
-    rows = t.filter(t.programme == programme).select("week", "finished_at").to_pyarrow().to_pylist()
-    return {r["week"]: r["finished_at"] for r in rows}
+    rows = t.filter(t.programme == programme).to_pyarrow().to_pylist()
+    return {r["week"]: r for r in rows}
 
 
-def _previous_masks(ws: WeekStore, p: Programme, week: date, finished: dict[date, str]) -> ir.Table | None:
+def _mask_shape(p: Programme) -> dict[str, int]:
+    """What a `points_mask` holds: so many weekly points, so many days apart (programme settings)."""
+    return {"points_window": p.top_rated.weeks_window, "point_spacing_days": p.top_rated.week_days}
+
+
+def _previous_masks(ws: WeekStore, p: Programme, week: date, finished: dict[date, dict[str, Any]]) -> ir.Table | None:
     """The `points_mask` of every entity a week before `week`, when it still says what the stored
-    points say: that week was run, with masks, and no week whose point it holds was run again since
-    (a re-run replaces that week's point). Else None: the 15 stored points are read instead."""
+    points say: that week was run, with masks of the programme's shape (its number of weekly points
+    and their spacing may have been changed since), and no week whose point it holds was run again
+    since (a re-run replaces that week's point). Else None: the 15 stored points are read instead."""
     tr = p.top_rated
     previous = week - timedelta(days=tr.week_days)
     snapshots = ws.table(snap.SNAPSHOTS)
     if previous not in finished or snapshots is None or "points_mask" not in snapshots.columns:
         return None
+    last = finished[previous]
+    if any(last.get(k) != v for k, v in _mask_shape(p).items()):
+        return None
     oldest = week - timedelta(days=tr.week_days * (tr.weeks_window - 1))
-    if any(oldest <= w < previous and at >= finished[previous] for w, at in finished.items()):
+    if any(oldest <= w < previous and r["finished_at"] >= last["finished_at"] for w, r in finished.items()):
         return None
     rows = snapshots.filter((snapshots.programme == p.name) & (snapshots.week == previous))
     if rows.points_mask.isnull().any().to_pyarrow().as_py():  # stored by a version without masks
@@ -188,6 +199,7 @@ def run_week(
             "finished_at": [datetime.now(UTC).isoformat(timespec="seconds")],
             "stored_points": [use_stored],
             "entities": [int(totals["n"])],
+            **{k: [v] for k, v in _mask_shape(p).items()},
         }
         run_schema = {
             "week": "date",
@@ -195,6 +207,8 @@ def run_week(
             "finished_at": "string",
             "stored_points": "boolean",
             "entities": "int64",
+            "points_window": "int64",
+            "point_spacing_days": "int64",
         }
         # the weekly points evaluated here: this week's and those that were not stored
         point_days = [week, *missing]
