@@ -77,6 +77,13 @@ class Earlier:
     granted: list[Decision]
 
 
+def decided_event_ids(src: Sources, up_to: date) -> list[str]:
+    """The ids of the requests `decide_removals` decides up to `up_to`: those on a known contract
+    (`_requests` joins each to its contract)."""
+    r = src.removal_requests.filter(src.removal_requests.day <= up_to)
+    return r.semi_join(src.contracts.select("contract_id"), "contract_id").event_id.to_pyarrow().to_pylist()
+
+
 def _requests(src: Sources, up_to: date, after: date | None = None) -> list[_Request]:
     r = src.removal_requests.filter(src.removal_requests.day <= up_to)
     if after is not None:

@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.evaluation.engine import evaluate, points_on, weekly_points
-from toprated.evaluation.removals import Decision, Earlier, decide_removals
+from toprated.evaluation.removals import Decision, Earlier, decide_removals, decided_event_ids
 from toprated.evaluation.request_status import RequestStatus
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.asof import ones, union_all
@@ -62,7 +62,7 @@ DECISION_SCHEMA = {
 
 
 def _earlier_decisions(
-    ws: WeekStore, src: Sources, programme: str, before: date, finished: dict[date, str]
+    ws: WeekStore, src: Sources, programme: str, before: date, finished: dict[date, dict[str, Any]]
 ) -> tuple[Earlier | None, ir.Table | None]:
     """The decisions stored by the latest run before `before`, when they cover every request dated
     up to its week (none arrived late): what it granted, and its stored rows. Else (None, None), and
@@ -73,11 +73,8 @@ def _earlier_decisions(
         return None, None
     until = weeks[-1]
     rows = t.filter((t.programme == programme) & (t.week == until))
-    # requests whose contract is unknown are not decided (see `decide_removals`)
-    r = src.removal_requests
-    asked = r.filter(r.day <= until).semi_join(src.contracts.select("contract_id"), "contract_id")
     stored = set(rows.event_id.to_pyarrow().to_pylist())
-    if not set(asked.event_id.to_pyarrow().to_pylist()) <= stored:
+    if not set(decided_event_ids(src, until)) <= stored:
         return None, None
     granted = rows.filter(rows.granted).select(*DECISION_SCHEMA).to_pyarrow().to_pylist()
     return Earlier(until, [Decision(**g) for g in granted]), rows.select(*DECISION_SCHEMA)
