@@ -17,6 +17,8 @@ import itertools
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from types import TracebackType
 
 import ibis
@@ -35,7 +37,7 @@ _slots_in_use: set[int] = set()
 COMPILED_STEPS = 256
 
 
-def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, str]:
+def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, ...]:
     """CREATE and INSERT of a step, reused when the connection made the same step lately (ibis
     expressions compare by structure, the names and columns of the tables they read included).
 
@@ -69,6 +71,53 @@ def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, 
     return made
 
 
+#: How many replayable builds a connection keeps (see `Scratch.replayable`).
+PLANS = 32
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One kept table of a recorded build: the statements that make it, or the data uploaded."""
+
+    name: str
+    schema: ibis.Schema
+    statements: tuple[str, ...] | None = None
+    arrow: pa.Table | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    steps: list[_Step]
+    outputs: dict[str, str]  # what the build returned: key -> kept table's name
+
+
+def _table(con: ibis.BaseBackend, name: str, schema: ibis.Schema) -> ir.Table:
+    # by its bare name, as every later statement (and `SqlWeekStore.write`) refers to it
+    return ops.DatabaseTable(name, schema=schema, source=con, namespace=ops.Namespace()).to_expr()
+
+
+class Same:
+    """A part of a `replayable` key that matches the very same object only, such as a programme (not
+    hashable), and keeps it alive as long as the key, so that its id is not reused meanwhile."""
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Same) and other.obj is self.obj
+
+
+def table_names(src: Sources) -> tuple[str, ...] | None:
+    """The names of the tables `src` reads, when each is a table as it is (a key of `replayable`)."""
+    tables = [getattr(src, name).op() for name in TABLES]
+    if not all(isinstance(t, ops.DatabaseTable) for t in tables):
+        return None
+    return tuple(t.name for t in tables)
+
+
 class Scratch:
     """Creates temporary tables, named uniquely among open scratches, and drops them on `close()`
     (or leaving a `with`)."""
@@ -80,10 +129,12 @@ class Scratch:
         with _lock:
             self.slot = next(i for i in itertools.count() if i not in _slots_in_use)
             _slots_in_use.add(self.slot)
-        self._steps = itertools.count()
+        self._step = 0
+        self._recording: list[_Step] | None = None  # see `replayable`
 
     def _name(self) -> str:
-        return f"_toprated_{os.getpid()}_{self.slot}_{next(self._steps)}"
+        self._step += 1
+        return f"_toprated_{os.getpid()}_{self.slot}_{self._step - 1}"
 
     def keep(self, obj: ir.Table | pa.Table) -> ir.Table:
         if self.con.name == "pyspark":
@@ -93,18 +144,71 @@ class Scratch:
             schema = self._keep_on_duckdb(name, obj)
         else:
             schema = self.con.create_table(name, obj, temp=True, overwrite=True).schema()
+            if self._recording is not None:
+                self._recording.append(_Step(name, schema, arrow=obj if isinstance(obj, pa.Table) else None))
         self.names.append(name)
-        # by its bare name, as every later statement (and `SqlWeekStore.write`) refers to it
-        return ops.DatabaseTable(name, schema=schema, source=self.con, namespace=ops.Namespace()).to_expr()
+        return _table(self.con, name, schema)
 
     def _keep_on_duckdb(self, name: str, expr: ir.Table) -> ibis.Schema:
         """`create_table` without its two catalogue look-ups: the expression already knows its
         schema (the look-ups cost more than running a step over a few rows, as in `explain`)."""
         con = self.con
         con._run_pre_execute_hooks(expr)  # registers memtables (`sources.one_of`)
-        for statement in _statements(con, name, expr):
+        statements = _statements(con, name, expr)
+        for statement in statements:
             con.raw_sql(statement)
+        if self._recording is not None:
+            # a memtable's name is the Python object's: a replay could not count on it
+            replayable = not expr.op().find(ops.InMemoryTable)
+            self._recording.append(_Step(name, expr.schema(), statements if replayable else None))
         return expr.schema()
+
+    def replayable(self, key: Hashable, build: Callable[[], dict[str, ir.Table]]) -> dict[str, ir.Table]:
+        """`build()`, which keeps tables in this scratch and returns some of them; or, when a scratch
+        of the same slot, at the same step, built `key` lately, its statements run again as they are.
+
+        Explaining one entity builds some forty steps whose SQL is the same for every entity of the
+        day: they read its facts from temporary tables whose names are the same each time (see
+        `facts_of`). Building and compiling their Ibis expressions takes longer than running them on
+        a few rows. `key` must name everything `build` depends on but the contents of the tables it
+        reads: the tables' names, the day, the programme, the removals. DuckDB only; a step with a
+        memtable (data in the expression itself) makes `build` run each time.
+        """
+        if self.con.name != "duckdb":
+            return build()
+        plans: OrderedDict[Hashable, _Plan] = self.con.__dict__.setdefault("_toprated_plans", OrderedDict())
+        full_key = (key, os.getpid(), self.slot, self._step)
+        with _lock:
+            plan = plans.get(full_key)
+            if plan is not None:
+                plans.move_to_end(full_key)
+        if plan is None:
+            self._recording = []
+            try:
+                out = build()
+            finally:
+                steps, self._recording = self._recording, None
+            names = {k: t.get_name() for k, t in out.items()}
+            if all(s.statements is not None or s.arrow is not None for s in steps) and set(names.values()) <= {
+                s.name for s in steps
+            }:
+                with _lock:
+                    plans[full_key] = _Plan(steps, names)
+                    while len(plans) > PLANS:
+                        plans.popitem(last=False)
+            return out
+        kept: dict[str, ibis.Schema] = {}
+        for step in plan.steps:
+            name = self._name()
+            assert name == step.name, (name, step.name)  # the key holds the slot and the step
+            if step.arrow is not None:
+                self.con.create_table(name, step.arrow, temp=True, overwrite=True)
+            else:
+                for statement in step.statements or ():
+                    self.con.raw_sql(statement)
+            self.names.append(name)
+            kept[name] = step.schema
+        return {k: _table(self.con, name, kept[name]) for k, name in plan.outputs.items()}
 
     def _keep_on_spark(self, obj: ir.Table | pa.Table) -> ir.Table:
         """Spark has no temporary tables through ibis, and a lazily cached step would leave one huge
@@ -122,11 +226,21 @@ class Scratch:
         a few rows rather than scanning the store's tables again (on Spark: only restricted)."""
         if self.con.name == "pyspark":  # a copy per table would cost Spark a job each
             return restrict(src, entity_ids)
-        # the contracts first: five of the other tables are cut by them
-        contracts = self.keep(contracts_of(src, entity_ids))
-        scope = restrict(src, entity_ids, contracts)
-        copies = {name: contracts if name == "contracts" else self.keep(getattr(scope, name)) for name in TABLES}
-        return Sources(backend=src.backend, **copies)
+        # The ids go in a table of their own: every statement below is then the same SQL whoever
+        # is asked for, compiled once (see `_statements`), and replayable (see `replay`).
+        id_table = self.keep(pa.table({"_id": pa.array(sorted(set(entity_ids)), type=pa.string())}))
+        ids = id_table._id
+
+        def copy() -> dict[str, ir.Table]:
+            # the contracts first: five of the other tables are cut by them
+            contracts = self.keep(contracts_of(src, ids))
+            scope = restrict(src, ids, contracts)
+            return {name: contracts if name == "contracts" else self.keep(getattr(scope, name)) for name in TABLES}
+
+        tables = table_names(src)
+        if tables is None:
+            return Sources(backend=src.backend, **copy())
+        return Sources(backend=src.backend, **self.replayable(("facts_of", id_table.get_name(), tables), copy))
 
     def close(self) -> None:
         while self.views:

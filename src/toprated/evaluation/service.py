@@ -6,7 +6,6 @@ the typed tables (DuckDB file, PostgreSQL, …).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,7 +17,7 @@ from toprated.evaluation.criteria import STATIC
 from toprated.evaluation.engine import BADGES, Removal, badges_for, evaluate, qualifying_days
 from toprated.evaluation.removals import Decision, decide_removals
 from toprated.evaluation.request_status import RequestStatus
-from toprated.evaluation.scratch import Scratch
+from toprated.evaluation.scratch import Same, Scratch, table_names
 from toprated.metrics.sources import Sources, entity_closure, restrict
 from toprated.programme import Programme
 
@@ -60,26 +59,69 @@ def evaluate_store(
         # all of them only where it is needed, after the evaluation (`_add_qualifies_on`).
         in_one_pass = bool(entity_ids) and project
         projected: dict[str, dict[str, Any]] | None = None
+        contracts: list[dict[str, Any]] = []
         with Scratch(con) as scratch:
-            ev = evaluate(src, p, as_of, scratch, removals, project=in_one_pass)
-            # A few entities' results are read through `keep`, whose SQL the next explanation reuses
-            # (see `Scratch`); everyone's are read once, without copying them first.
-            read: Callable[[ir.Table], ir.Table] = scratch.keep if entity_ids else (lambda t: t)
-            fr = read(ev.freelancers).order_by("entity_id").to_pyarrow().to_pylist()
-            ag = read(ev.agencies).order_by("entity_id").to_pyarrow().to_pylist()
-            if ev.projected is not None:
-                projected = {r["entity_id"]: r for t in ev.projected for r in read(t).to_pyarrow().to_pylist()}
-            contracts: list[dict[str, Any]] = []
-            if contracts_of is not None:
-                ec = scratch.keep(ev.days.contracts.filter(ev.days.contracts.at == as_of))
-                mine = ec.filter(ec.entity_id == contracts_of)
-                contracts = mine.order_by(["started", "contract_id"]).to_pyarrow().to_pylist()
+            if entity_ids:
+                # a few entities' results are copied, and the copies read (see `_evaluate_few`)
+                out = _evaluate_few(src, p, as_of, scratch, removals, in_one_pass, contracts_of is not None)
+                read = {k: t.order_by(_ORDER[k]).to_pyarrow().to_pylist() for k, t in out.items()}
+                fr, ag = read["freelancers"], read["agencies"]
+                if in_one_pass:
+                    projected = {r["entity_id"]: r for k in ("projected_f", "projected_a") for r in read[k]}
+                if contracts_of is not None:
+                    contracts = [c for c in read["contracts"] if c["entity_id"] == contracts_of]
+            else:
+                # everyone's are read once, without copying them first
+                ev = evaluate(src, p, as_of, scratch, removals)
+                fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
+                ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
         if entity_ids:
             wanted = set(entity_ids)
             fr = [r for r in fr if r["entity_id"] in wanted]
             ag = [r for r in ag if r["entity_id"] in wanted]
         _add_qualifies_on(src, p, as_of, removals, fr, ag, project, projected)
     return Result(as_of, fr, ag, decisions, contracts)
+
+
+_ORDER = {
+    "freelancers": ["entity_id"],
+    "agencies": ["entity_id"],
+    "projected_f": ["entity_id"],
+    "projected_a": ["entity_id"],
+    "contracts": ["entity_id", "started", "contract_id"],
+}
+
+
+def _evaluate_few(
+    src: Sources,
+    p: Programme,
+    as_of: date,
+    scratch: Scratch,
+    removals: list[Removal],
+    project: bool,
+    with_contracts: bool,
+) -> dict[str, ir.Table]:
+    """A few entities' evaluation (`src`: their facts, copied by `Scratch.facts_of`), kept in
+    `scratch`: freelancers, agencies, with `with_contracts` the contracts as their JSS sees them on
+    `as_of`, and with `project`, every entity's `qualifies_on` (projected_f, projected_a).
+
+    The next explanation of the same day replays this one's statements (`Scratch.replayable`):
+    they read the facts' copies, whose names are the same whoever is explained."""
+
+    def build() -> dict[str, ir.Table]:
+        ev = evaluate(src, p, as_of, scratch, removals, project=project)
+        out = {"freelancers": ev.freelancers, "agencies": ev.agencies}
+        if with_contracts:
+            out["contracts"] = ev.days.contracts.filter(ev.days.contracts.at == as_of)
+        if ev.projected is not None:
+            out["projected_f"], out["projected_a"] = ev.projected
+        return {k: scratch.keep(t) for k, t in out.items()}
+
+    tables = table_names(src)
+    if tables is None:
+        return build()
+    key = ("evaluate_few", tables, as_of, Same(p), tuple(removals), project, with_contracts)
+    return scratch.replayable(key, build)
 
 
 def criteria_names(row: dict[str, Any], badge: str) -> list[str]:

@@ -75,13 +75,23 @@ class Sources:
         return replace(self, **{name: getattr(self, name).filter(lambda t: t.day <= cut) for name in TABLES})
 
 
-def contracts_of(src: Sources, entity_ids: list[str]) -> ir.Table:
+#: Entity ids as `column.isin(…)` takes them: a list, or a one-column table's column.
+Ids = list[str] | ir.Column
+
+
+def contracts_of(src: Sources, entity_ids: Ids) -> ir.Table:
     """The contracts of these freelancers and agencies (as freelancer or as agency)."""
-    ids = one_of(list(entity_ids))
-    return src.contracts.filter(src.contracts.freelancer_id.isin(ids) | src.contracts.agency_id.isin(ids))
+    ids = _isin_arg(entity_ids)
+    c = src.contracts
+    # Two filters of one column each rather than one OR of both: each can skip the blocks of the
+    # table that cannot match (an OR of two columns reads every row: 140 ms of 4.4M contracts,
+    # against 4 ms, when `explain` asks for one freelancer).
+    as_freelancer = c.filter(c.freelancer_id.isin(ids))
+    as_agency_only = c.filter(c.agency_id.isin(ids) & ~c.freelancer_id.isin(ids))
+    return as_freelancer.union(as_agency_only)
 
 
-def restrict(src: Sources, entity_ids: list[str], contracts: ir.Table | None = None) -> Sources:
+def restrict(src: Sources, entity_ids: Ids, contracts: ir.Table | None = None) -> Sources:
     """Only the facts of these freelancers and agencies, their contracts and those contracts' facts.
 
     Clients' flags stay whole (they are few and any contract may need them). The caller passes the
@@ -89,7 +99,7 @@ def restrict(src: Sources, entity_ids: list[str], contracts: ir.Table | None = N
     facts too. `contracts`: `contracts_of(src, entity_ids)` already computed (a copy), which the
     contracts' own facts are then cut by instead of scanning every contract again for each.
     """
-    ids = one_of(list(entity_ids))
+    ids = _isin_arg(entity_ids)
 
     def of_ids(t: ir.Table, column: str) -> ir.Table:
         return t.filter(t[column].isin(ids))
@@ -150,3 +160,7 @@ def one_of(ids: list[str]) -> list[str] | ir.Column:
     if len(ids) <= 100:
         return ids
     return ibis.memtable(pa.table({"_id": pa.array(ids, type=pa.string())}))._id
+
+
+def _isin_arg(entity_ids: Ids) -> list[str] | ir.Column:
+    return entity_ids if isinstance(entity_ids, ir.Column) else one_of(list(entity_ids))
