@@ -214,3 +214,47 @@ def test_the_next_explanation_of_the_day_reuses_the_steps_sql(store_path: Path, 
     (row,) = again.freelancers
     assert row["entity_id"] == second and row["jss"] == rows[second]["jss"]
     assert row["top_rated_held"] == rows[second]["top_rated_held"]
+
+
+def test_an_explanation_replays_the_statements_of_the_days_first(
+    store_path: Path, everyone: Result, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Later explanations of the day run the first one's statements again instead of building the
+    evaluation; each returns its own entity's rows and contracts, as a build from nothing does. A
+    programme or a day of their own are built anew."""
+    from toprated.evaluation import service
+
+    p = load_programme()
+    asking = {d.entity_id for d in everyone.decisions}  # their granted removals would be a key of their own
+    rows = {r["entity_id"]: r for r in [*everyone.freelancers, *everyone.agencies] if r["entity_id"] not in asking}
+    with_jss = sorted(k for k, r in rows.items() if r["jss"] is not None)
+    held = sorted(k for k, r in rows.items() if r["top_rated_held"])
+    agency = sorted(r["entity_id"] for r in everyone.agencies if r["entity_id"] in rows)
+    entities = [*with_jss[:3], held[0], agency[0]]
+    builds: list[date] = []
+    real = service.evaluate
+
+    def counting(src, p, as_of, *args, **kwargs):  # type: ignore[no-untyped-def]
+        builds.append(as_of)
+        return real(src, p, as_of, *args, **kwargs)
+
+    monkeypatch.setattr(service, "evaluate", counting)
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        replayed = [evaluate_store(con, p, AS_OF, entity_ids=[e], contracts_of=e) for e in entities]
+        assert builds == [AS_OF]  # the first only
+        more = rows[held[0]]["earnings_12m"] + 1  # than it earned
+        strict = p.model_copy(update={"top_rated": p.top_rated.model_copy(update={"min_earnings_12m": more})})
+        (row,) = evaluate_store(con, strict, AS_OF, entity_ids=[held[0]], contracts_of=held[0]).freelancers
+        assert builds == [AS_OF, AS_OF] and not row["top_rated_held"]
+        earlier = AS_OF - timedelta(days=7)
+        evaluate_store(con, p, earlier, entity_ids=[held[0]], contracts_of=held[0])
+        assert builds[-1] == earlier
+    for entity, result in zip(entities, replayed, strict=True):
+        with open_store(str(store_path)) as store:  # a new connection: nothing to replay
+            built = evaluate_store(store.ibis(), p, AS_OF, entity_ids=[entity], contracts_of=entity)
+        assert result == built
+        (mine,) = [*result.freelancers, *result.agencies]
+        assert {k: v for k, v in mine.items() if v != rows[entity][k]} == {}
+        assert all(c["entity_id"] == entity for c in result.contracts)
+    assert any(r.contracts for r in replayed)
