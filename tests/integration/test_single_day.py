@@ -250,6 +250,9 @@ def test_an_explanation_replays_the_statements_of_the_days_first(
         earlier = AS_OF - timedelta(days=7)
         evaluate_store(con, p, earlier, entity_ids=[held[0]], contracts_of=held[0])
         assert builds[-1] == earlier
+        # every table kept for them, built or replayed, is dropped when they are done
+        left = con.raw_sql("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_toprated_%'").fetchall()
+        assert left == []
     for entity, result in zip(entities, replayed, strict=True):
         with open_store(str(store_path)) as store:  # a new connection: nothing to replay
             built = evaluate_store(store.ibis(), p, AS_OF, entity_ids=[entity], contracts_of=entity)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from toprated.evaluation.engine import Removal
 from toprated.metrics.calendar import months_before
-from toprated.metrics.sources import Sources, one_of
+from toprated.metrics.sources import Sources, contracts_of, one_of
 from toprated.programme import Programme
 
 Pairs = set[tuple[str, date]]
@@ -114,10 +114,9 @@ def _ended_days(src: Sources, entity_ids: set[str]) -> dict[str, list[date]]:
     if not entity_ids:
         return {}
     ids = one_of(sorted(entity_ids))  # thousands at a first run
-    c, e = src.contracts, src.contract_ends
+    c, e = contracts_of(src, ids), src.contract_ends  # their contracts first: a few of millions
     # both tables have a `day`: the one wanted is the end's, not the start's
     j = c.join(e, c.contract_id == e.contract_id).select(c.freelancer_id, c.agency_id, ended=e.day)
-    j = j.filter(j.freelancer_id.isin(ids) | j.agency_id.isin(ids))
     out: dict[str, list[date]] = defaultdict(list)
     for row in j.to_pyarrow().to_pylist():
         for key in (row["freelancer_id"], row["agency_id"]):
