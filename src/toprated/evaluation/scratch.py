@@ -5,9 +5,10 @@ intermediate steps are materialised: a single expression for the whole evaluatio
 hundreds of KB of SQL that repeats every shared step, which costs more to compile and plan than
 to run. Everything is dropped when the evaluation is done.
 
-Compiling the steps is most of what explaining one entity costs. The names of a scratch's tables
-are the same from one evaluation to the next (a slot per open scratch, a number per step), so the
-steps of the next explanation of the same day are the same expressions and their SQL is reused.
+Building and compiling the steps is most of what explaining one entity costs. The names of a
+scratch's tables are the same from one evaluation to the next (a slot per open scratch, a number
+per step), so the steps of the next explanation of the same day are the same SQL: their compiled
+statements are reused, and `Scratch.replayable` runs them again without building the expressions.
 """
 
 from __future__ import annotations
@@ -227,7 +228,7 @@ class Scratch:
         if self.con.name == "pyspark":  # a copy per table would cost Spark a job each
             return restrict(src, entity_ids)
         # The ids go in a table of their own: every statement below is then the same SQL whoever
-        # is asked for, compiled once (see `_statements`), and replayable (see `replay`).
+        # is asked for, compiled once (see `_statements`) and replayed (see `replayable`).
         id_table = self.keep(pa.table({"_id": pa.array(sorted(set(entity_ids)), type=pa.string())}))
         ids = id_table._id
 
