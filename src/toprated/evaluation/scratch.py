@@ -72,11 +72,6 @@ def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, 
     return made
 
 
-#: Up to so many entities (and their contracts), `Scratch.facts_of` writes their ids in its statements
-#: and the store's indexes find their rows. Each id costs about 0.35 ms that way on a 1M-freelancer
-#: store written in time order (50M payments): 1,000 cost what scanning the payments costs.
-LOOKUP_IDS = 1000
-
 #: How many replayable builds a connection keeps (see `Scratch.replayable`).
 PLANS = 32
 
@@ -229,36 +224,24 @@ class Scratch:
 
     def facts_of(self, src: Sources, entity_ids: list[str]) -> Sources:
         """`restrict(src, entity_ids)` copied into temporary tables, so that every later step reads
-        a few rows rather than scanning the store's tables again (on Spark: only restricted).
-
-        A few entities (an explanation) are looked up through the store's indexes: their ids, then
-        their contracts' ids, are written in the statements. Many (a weekly run's asking entities)
-        are cut by joins with a table of their ids, which scan the store's tables once each."""
+        a few rows rather than scanning the store's tables again (on Spark: only restricted)."""
         if self.con.name == "pyspark":  # a copy per table would cost Spark a job each
             return restrict(src, entity_ids)
-        ids = sorted(set(entity_ids))
-        if len(ids) <= LOOKUP_IDS:
-            # the contracts first: five of the other tables are cut by them
-            contracts = self.keep(contracts_of(src, ids))
-            found = sorted(contracts.contract_id.to_pyarrow().to_pylist())
-            scope = restrict(src, ids, contracts, found if len(found) <= LOOKUP_IDS else None)
-            return Sources(backend=src.backend, **self._tables(contracts, scope))
         # The ids go in a table of their own: every statement below is then the same SQL whoever
         # is asked for, compiled once (see `_statements`) and replayed (see `replayable`).
-        id_table = self.keep(pa.table({"_id": pa.array(ids, type=pa.string())}))
+        id_table = self.keep(pa.table({"_id": pa.array(sorted(set(entity_ids)), type=pa.string())}))
+        ids = id_table._id
 
         def copy() -> dict[str, ir.Table]:
-            contracts = self.keep(contracts_of(src, id_table._id))
-            return self._tables(contracts, restrict(src, id_table._id, contracts))
+            # the contracts first: five of the other tables are cut by them
+            contracts = self.keep(contracts_of(src, ids))
+            scope = restrict(src, ids, contracts)
+            return {name: contracts if name == "contracts" else self.keep(getattr(scope, name)) for name in TABLES}
 
         tables = table_names(src)
         if tables is None:
             return Sources(backend=src.backend, **copy())
         return Sources(backend=src.backend, **self.replayable(("facts_of", id_table.get_name(), tables), copy))
-
-    def _tables(self, contracts: ir.Table, scope: Sources) -> dict[str, ir.Table]:
-        """Every table of `scope` kept, but the contracts, kept already."""
-        return {name: contracts if name == "contracts" else self.keep(getattr(scope, name)) for name in TABLES}
 
     def close(self) -> None:
         while self.views:
