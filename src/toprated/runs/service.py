@@ -137,9 +137,11 @@ def run_week(
     stored = set(finished)
     earlier = weekly_points(p, week)[1:]
     masks = _previous_masks(ws, p, week, finished)
-    stored_days = ws.point_days(p.name) if masks is None else set()
-    # with masks nothing is missing: the previous run had every point, or evaluated and stored it
-    missing = [d for d in earlier if d not in stored_days] if masks is None else []
+    if masks is None:
+        stored_days = ws.point_days(p.name)
+        missing = [d for d in earlier if d not in stored_days]
+    else:  # nothing is missing: the previous run had every point, or evaluated and stored it
+        stored_days, missing = set(), []
     use_stored = not missing
     deciding = Sources.from_backend(decide_on) if decide_on is not None else src
     earlier_decisions, stored_decisions = _earlier_decisions(ws, deciding, p.name, week, finished)
