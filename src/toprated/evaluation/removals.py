@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from toprated.evaluation.engine import Removal
 from toprated.metrics.calendar import months_before
+from toprated.metrics.compiled import fetch
 from toprated.metrics.sources import Sources, contracts_of, one_of
 from toprated.programme import Programme
 
@@ -105,8 +106,7 @@ def _requests(src: Sources, up_to: date, after: date | None = None) -> list[_Req
         "owner_id",
         "end_day",
     ]
-    rows = j.select(*cols).order_by(["ts", "event_id"]).to_pyarrow().to_pylist()
-    return [_Request(**row) for row in rows]
+    return [_Request(**row) for row in fetch(j.select(*cols).order_by(["ts", "event_id"])).to_pylist()]
 
 
 def _ended_days(src: Sources, entity_ids: set[str]) -> dict[str, list[date]]:
@@ -118,7 +118,7 @@ def _ended_days(src: Sources, entity_ids: set[str]) -> dict[str, list[date]]:
     # both tables have a `day`: the one wanted is the end's, not the start's
     j = c.join(e, c.contract_id == e.contract_id).select(c.freelancer_id, c.agency_id, ended=e.day)
     out: dict[str, list[date]] = defaultdict(list)
-    for row in j.to_pyarrow().to_pylist():
+    for row in fetch(j).to_pylist():
         for key in (row["freelancer_id"], row["agency_id"]):
             if key in entity_ids:
                 out[key].append(row["ended"])

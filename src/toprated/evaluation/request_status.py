@@ -19,6 +19,7 @@ from typing import Any
 from toprated.evaluation.engine import Removal, evaluate_days, jss_on
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.calendar import arrow_table
+from toprated.metrics.compiled import fetch
 from toprated.metrics.sources import Sources, entity_closure, one_of
 from toprated.programme import Programme
 
@@ -75,8 +76,8 @@ class RequestStatus:
         facts = self._facts(src, {e for e, _ in pairs})
         companions = self._companions_of(facts, {e for e, _ in pairs})
         if len(pairs) <= self.one_pass_pairs:
-            rows = self._rows(facts, removals, pairs, companions, weekly_points=True)
-            return {key: (bool(row["top_rated_held"]), row["jss"]) for key, row in rows.items()}
+            found = self._rows(facts, removals, pairs, companions, weekly_points=True)
+            return {key: (bool(row["top_rated_held"]), row["jss"]) for key, row in found.items()}
         on_day = self._rows(facts, removals, pairs, companions, weekly_points=False)
         out = {key: (False, row["jss"]) for key, row in on_day.items()}
         candidates = {key for key, row in on_day.items() if _meets_all_but_weekly_points(row)}
@@ -103,7 +104,7 @@ class RequestStatus:
             fr, ag, _ = evaluate_days(facts, self.p, [], scratch, removals, prior, pairs=pairs, companions=companions)
             for t in (fr, ag):
                 met = [c for c in t.columns if c.startswith("top_rated__") and c.endswith("__met")]
-                for row in t.select("entity_id", "at", "top_rated_held", "jss", *met).to_pyarrow().to_pylist():
+                for row in fetch(t.select("entity_id", "at", "top_rated_held", "jss", *met)).to_pylist():
                     key = (row["entity_id"], row["at"])
                     if key in pairs:
                         out[key] = row
@@ -115,8 +116,8 @@ class RequestStatus:
         companions = self._companions_of(facts, {e for e, _ in pairs})
         with Scratch(src.backend) as scratch:
             t = jss_on(facts, self.p, pairs, scratch, removals, companions)
-            rows = t.select("entity_id", "at", "jss").to_pyarrow().to_pylist()
-        return {(r["entity_id"], r["at"]): r["jss"] for r in rows if (r["entity_id"], r["at"]) in pairs}
+            found = fetch(t.select("entity_id", "at", "jss")).to_pylist()
+        return {(r["entity_id"], r["at"]): r["jss"] for r in found if (r["entity_id"], r["at"]) in pairs}
 
     def close(self) -> None:
         if self._scratch is not None:
@@ -147,10 +148,10 @@ def companions_of(src: Sources, entities: set[str]) -> dict[str, list[str]]:
     """For the agencies among `entities`: their owner and everyone who ever was a member."""
     a, m = src.agencies, src.memberships
     out: dict[str, set[str]] = {}
-    for row in a.filter(a.agency_id.isin(one_of(sorted(entities)))).to_pyarrow().to_pylist():
+    for row in fetch(a.filter(a.agency_id.isin(one_of(sorted(entities))))).to_pylist():
         out.setdefault(row["agency_id"], set()).add(row["owner_id"])
     if out:
-        rows = m.filter(m.agency_id.isin(one_of(sorted(out)))).select("agency_id", "freelancer_id").distinct()
-        for row in rows.to_pyarrow().to_pylist():
+        members = m.filter(m.agency_id.isin(one_of(sorted(out)))).select("agency_id", "freelancer_id").distinct()
+        for row in fetch(members).to_pylist():
             out[row["agency_id"]].add(row["freelancer_id"])
     return {k: sorted(v) for k, v in out.items()}

@@ -29,47 +29,38 @@ import pyarrow as pa
 import sqlglot as sg
 import sqlglot.expressions as sge
 
+from toprated.metrics.compiled import remembered
 from toprated.metrics.sources import TABLES, Sources, contracts_of, restrict
 
 _lock = threading.Lock()
 _slots_in_use: set[int] = set()
 
-#: How many steps' SQL a connection keeps (see `_statements`).
-COMPILED_STEPS = 256
+
+def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, str]:
+    """CREATE and INSERT of a step, compiled once for the same step on the connection (see
+    `toprated.metrics.compiled`)."""
+
+    def make() -> tuple[str, str]:
+        return _create(con, name, expr.schema()), f"INSERT INTO {_quoted(name)} {con.compile(expr)}"
+
+    return remembered(con, (name, expr.op()), make)
 
 
-def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, ...]:
-    """CREATE and INSERT of a step, reused when the connection made the same step lately (ibis
-    expressions compare by structure, the names and columns of the tables they read included).
+def _create(con: ibis.BaseBackend, name: str, schema: ibis.Schema) -> str:
+    """CREATE of an empty temporary table with exactly these columns' types."""
 
-    Kept on the connection itself: the expressions refer to it, so both go together."""
-    key = (name, expr.op())
-    with _lock:
-        recent: OrderedDict[tuple[str, ops.Node], tuple[str, str]] = con.__dict__.setdefault(
-            "_toprated_compiled", OrderedDict()
-        )
-        found = recent.get(key)
-        if found is not None:
-            recent.move_to_end(key)
-            return found
-    columns = expr.schema().to_sqlglot_column_defs(con.dialect)
-    target = sge.Schema(this=sg.table(name, quoted=True), expressions=columns)
-    # OR REPLACE: a table a closed scratch failed to drop may still hold the name
-    create = sge.Create(
-        kind="TABLE",
-        this=target,
-        replace=True,
-        properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
-    )
-    made = (
-        create.sql(con.dialect),
-        f"INSERT INTO {sg.to_identifier(name, quoted=True).sql(con.dialect)} {con.compile(expr)}",
-    )
-    with _lock:
-        recent[key] = made
-        while len(recent) > COMPILED_STEPS:
-            recent.popitem(last=False)
-    return made
+    def make() -> str:
+        columns = schema.to_sqlglot_column_defs(con.dialect)
+        target = sge.Schema(this=sg.table(name, quoted=True), expressions=columns)
+        # OR REPLACE: a table a closed scratch failed to drop may still hold the name
+        properties = sge.Properties(expressions=[sge.TemporaryProperty()])
+        return sge.Create(kind="TABLE", this=target, replace=True, properties=properties).sql(con.dialect)
+
+    return remembered(con, ("create", name, schema), make)
+
+
+def _quoted(name: str) -> str:
+    return sg.to_identifier(name, quoted=True).sql("duckdb")
 
 
 #: How many replayable builds a connection keeps (see `Scratch.replayable`).
@@ -143,10 +134,12 @@ class Scratch:
         name = self._name()
         if self.con.name == "duckdb" and isinstance(obj, ir.Table):
             schema = self._keep_on_duckdb(name, obj)
-        else:
-            schema = self.con.create_table(name, obj, temp=True, overwrite=True).schema()
+        elif self.con.name == "duckdb":
+            schema = self._upload_to_duckdb(name, obj)
             if self._recording is not None:
-                self._recording.append(_Step(name, schema, arrow=obj if isinstance(obj, pa.Table) else None))
+                self._recording.append(_Step(name, schema, arrow=obj))
+        else:  # PostgreSQL (a replay is DuckDB's only)
+            schema = self.con.create_table(name, obj, temp=True, overwrite=True).schema()
         self.names.append(name)
         return _table(self.con, name, schema)
 
@@ -163,6 +156,19 @@ class Scratch:
             replayable = not expr.op().find(ops.InMemoryTable)
             self._recording.append(_Step(name, expr.schema(), statements if replayable else None))
         return expr.schema()
+
+    def _upload_to_duckdb(self, name: str, data: pa.Table) -> ibis.Schema:
+        """`create_table` of Python-made data (a calendar, ids) without a memtable and the catalogue
+        look-ups: the table's types are the data's, as `create_table` makes them."""
+        schema = ibis.Schema.from_pyarrow(data.schema)
+        raw, view = self.con.con, f"{name}_data"
+        raw.register(view, data)
+        try:
+            raw.execute(_create(self.con, name, schema))
+            raw.execute(f"INSERT INTO {_quoted(name)} SELECT * FROM {_quoted(view)}")
+        finally:
+            raw.unregister(view)
+        return schema
 
     def replayable(self, key: Hashable, build: Callable[[], dict[str, ir.Table]]) -> dict[str, ir.Table]:
         """`build()`, which keeps tables in this scratch and returns some of them; or, when a scratch
@@ -199,16 +205,19 @@ class Scratch:
                         plans.popitem(last=False)
             return out
         kept: dict[str, ibis.Schema] = {}
+        statements: list[str] = []
         for step in plan.steps:
             name = self._name()
             assert name == step.name, (name, step.name)  # the key holds the slot and the step
-            if step.arrow is not None:
-                self.con.create_table(name, step.arrow, temp=True, overwrite=True)
+            if step.arrow is not None:  # data reads nothing kept: uploaded first
+                self._upload_to_duckdb(name, step.arrow)
             else:
-                for statement in step.statements or ():
-                    self.con.raw_sql(statement)
+                statements.extend(step.statements or ())
             self.names.append(name)
             kept[name] = step.schema
+        # in one call: DuckDB runs them one after another, without a return to Python between
+        if statements:
+            self.con.con.execute("; ".join(statements))
         return {k: _table(self.con, name, kept[name]) for k, name in plan.outputs.items()}
 
     def _keep_on_spark(self, obj: ir.Table | pa.Table) -> ir.Table:
@@ -249,9 +258,7 @@ class Scratch:
                 self.con._session.catalog.dropTempView(self.views.pop())
         if self.con.name == "duckdb" and self.names:
             # one call for all (an explanation keeps some forty tables)
-            drops = "; ".join(
-                f"DROP TABLE IF EXISTS {sg.to_identifier(n, quoted=True).sql('duckdb')}" for n in self.names
-            )
+            drops = "; ".join(f"DROP TABLE IF EXISTS {_quoted(n)}" for n in self.names)
             self.names.clear()
             with contextlib.suppress(Exception):
                 self.con.raw_sql(drops)

@@ -18,6 +18,7 @@ from toprated.evaluation.engine import BADGES, Removal, badges_for, evaluate, qu
 from toprated.evaluation.removals import Decision, decide_removals
 from toprated.evaluation.request_status import RequestStatus
 from toprated.evaluation.scratch import Same, Scratch, table_names
+from toprated.metrics.compiled import fetch
 from toprated.metrics.sources import Sources, entity_closure, restrict
 from toprated.programme import Programme
 
@@ -64,7 +65,7 @@ def evaluate_store(
             if entity_ids:
                 # a few entities' results are copied, and the copies read (see `_evaluate_few`)
                 out = _evaluate_few(src, p, as_of, scratch, removals, in_one_pass, contracts_of is not None)
-                read = {k: t.order_by(_ORDER[k]).to_pyarrow().to_pylist() for k, t in out.items()}
+                read = {k: fetch(t.order_by(_ORDER[k])).to_pylist() for k, t in out.items()}
                 fr, ag = read["freelancers"], read["agencies"]
                 if in_one_pass:
                     projected = {r["entity_id"]: r for k in ("projected_f", "projected_a") for r in read[k]}
