@@ -261,3 +261,25 @@ def test_an_explanation_replays_the_statements_of_the_days_first(
         assert {k: v for k, v in mine.items() if v != rows[entity][k]} == {}
         assert all(c["entity_id"] == entity for c in result.contracts)
     assert any(r.contracts for r in replayed)
+
+
+def test_explanations_one_after_another_find_each_ones_facts(store_path: Path, everyone: Result) -> None:
+    """A few entities' facts are looked up by their ids, written into statements made once and
+    replayed: one with many contracts, one with none, an agency and several at once, one after
+    another on one connection, each get the rows of the evaluation of all."""
+    p = load_programme()
+    rows = {r["entity_id"]: r for r in [*everyone.freelancers, *everyone.agencies]}
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        c = con.table("contracts")
+        per = c.group_by("freelancer_id").aggregate(n=c.count()).to_pyarrow().to_pylist()
+        counts = {r["freelancer_id"]: r["n"] for r in per}
+        busiest = max(counts, key=lambda k: (counts[k], k))
+        idle = sorted(k for k in rows if k.startswith("f") and k not in counts)[0]
+        agency = sorted(r["entity_id"] for r in everyone.agencies)[0]
+        for ids in ([busiest], [idle], [agency], [busiest, idle, agency], [idle]):
+            result = evaluate_store(con, p, AS_OF, entity_ids=ids)
+            got = {r["entity_id"]: r for r in [*result.freelancers, *result.agencies]}
+            assert sorted(got) == sorted(ids)
+            for entity in ids:
+                assert {k: v for k, v in got[entity].items() if v != rows[entity][k]} == {}, entity

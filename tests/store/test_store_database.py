@@ -87,17 +87,27 @@ def _expected(table: sa.Table) -> list[tuple[str, str, bool]]:
     return [(c.name, kind(c.type), bool(c.nullable)) for c in table.columns]
 
 
+def _lookup_indexes(conn: sa.Connection) -> set[str]:
+    """The names of the indexes toprated made (`ix_…`), primary keys aside."""
+    if conn.dialect.name == "duckdb":
+        query = "SELECT index_name FROM duckdb_indexes()"
+    else:
+        query = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE 'ix_%'"
+    return {name for (name,) in conn.execute(sa.text(query))}
+
+
 def test_migrations_create_schema_py_and_run_twice_as_a_no_op(store_url: str) -> None:
     with open_store(store_url) as store, store.engine.begin() as conn:
-        assert current_revision(conn) == head_revision() == "0001"
+        assert current_revision(conn) == head_revision() == "0002"
         for table in (schema.events, *schema.TYPED_TABLES):
             assert _columns(conn, table.name) == _expected(table), table.name
+        assert _lookup_indexes(conn) == {f"ix_{t}_{c}" for t, cs in schema.LOOKUPS.items() for c in cs}
         migrate(conn)  # at head: nothing to do
-        assert current_revision(conn) == "0001"
+        assert current_revision(conn) == "0002"
     with open_store(store_url) as store:  # opening again migrates again: still a no-op, data kept
         store.import_records(records(WORLD[:1]))
     with open_store(store_url) as store, store.engine.connect() as conn:
-        assert current_revision(conn) == "0001" and store.counts()["freelancers"] == 1
+        assert current_revision(conn) == "0002" and store.counts()["freelancers"] == 1
         versions = conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one()
         assert versions == 1
 

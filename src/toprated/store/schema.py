@@ -244,3 +244,27 @@ removal_requests = sa.Table(
 
 #: Typed tables in the order they may be (re)derived; `events` is not among them.
 TYPED_TABLES: tuple[sa.Table, ...] = tuple(t for t in metadata.sorted_tables if t.name != "events")
+
+#: The columns an explanation looks one entity's rows up by (`Scratch.facts_of`), indexed so that it
+#: reads a few rows instead of scanning tables of millions (migration 0002). A large bulk load into
+#: DuckDB drops them first and builds them again once it has committed (`store.lookups`).
+LOOKUPS: dict[str, tuple[str, ...]] = {
+    "contracts": ("freelancer_id", "agency_id"),
+    "payments": ("contract_id",),
+    "feedback": ("contract_id",),
+    "disputes": ("contract_id",),
+    "removal_requests": ("contract_id",),
+    "profiles": ("freelancer_id",),
+    "availability": ("freelancer_id",),
+    "activities": ("freelancer_id",),
+    "readiness_tests": ("freelancer_id",),
+    "memberships": ("agency_id",),
+    "agency_profiles": ("agency_id",),
+    "holds": ("entity_id",),
+    "violations": ("entity_id",),
+    "manual_badges": ("entity_id",),
+}
+
+for _table, _columns in LOOKUPS.items():
+    for _column in _columns:
+        sa.Index(f"ix_{_table}_{_column}", metadata.tables[_table].c[_column])

@@ -20,6 +20,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from toprated.events import content_digest
+from toprated.store import lookups
 from toprated.store.bulk import copy_batches, load_knowledge, next_seq
 from toprated.store.core import (
     PG_IMPORT_LOCK,
@@ -50,10 +51,14 @@ def import_files(store: Store, paths: Sequence[str | Path], progress: Callable[[
                 staged = _stage(duck, paths, progress)
                 items, rejected = validate_pairs(staged.slow)
                 _knowledge_views(duck)
+                if staged.records >= lookups.LARGE_LOAD:
+                    lookups.drop(duck)
                 with conn.begin():
-                    return _plan_and_write(store, conn, planner, staged, items, rejected)
+                    report = _plan_and_write(store, conn, planner, staged, items, rejected)
             finally:
                 planner.drop()
+                lookups.build(duck)  # after a large load, or one that died after dropping them
+            return report
     duck = duckdb.connect(config=duckdb_config())
     try:
         planner = _Planner(duck, f"temp.{_PFX}_")
