@@ -38,10 +38,10 @@ LOOKUPS = {
 def upgrade() -> None:
     for table, columns in LOOKUPS.items():
         for column in columns:
-            op.create_index(f"ix_{table}_{column}", table, [column])
+            op.create_index(f"ix_{table}_{column}", table, [column], if_not_exists=True)
 
 
 def downgrade() -> None:
     for table, columns in LOOKUPS.items():
         for column in columns:
-            op.drop_index(f"ix_{table}_{column}", table_name=table)
+            op.drop_index(f"ix_{table}_{column}", table_name=table, if_exists=True)
