@@ -249,7 +249,9 @@ TYPED_TABLES: tuple[sa.Table, ...] = tuple(t for t in metadata.sorted_tables if 
 #: reads a few rows instead of scanning tables of millions (migration 0002). A large bulk load into
 #: DuckDB drops them first and builds them again once it has committed (`store.lookups`).
 LOOKUPS: dict[str, tuple[str, ...]] = {
+    "freelancers": ("freelancer_id",),
     "contracts": ("freelancer_id", "agency_id"),
+    "contract_ends": ("contract_id",),
     "payments": ("contract_id",),
     "feedback": ("contract_id",),
     "disputes": ("contract_id",),
@@ -258,7 +260,7 @@ LOOKUPS: dict[str, tuple[str, ...]] = {
     "availability": ("freelancer_id",),
     "activities": ("freelancer_id",),
     "readiness_tests": ("freelancer_id",),
-    "memberships": ("agency_id",),
+    "memberships": ("agency_id", "freelancer_id"),
     "agency_profiles": ("agency_id",),
     "holds": ("entity_id",),
     "violations": ("entity_id",),
