@@ -196,7 +196,8 @@ class Scratch:
 
     def replayable(self, key: Hashable, build: Callable[[], dict[str, ir.Table]]) -> dict[str, ir.Table]:
         """`build()`, which keeps tables in this scratch and returns some of them; or, when a scratch
-        of the same slot, at the same step, built `key` lately, its statements run again as they are.
+        of the same slot, at the same step, built `key` lately, its statements run again as they are
+        (but for the ids their stand-ins stand for now: see `facts_of`).
 
         Explaining one entity builds some forty steps whose SQL is the same for every entity of the
         day: they read its facts from temporary tables whose names are the same each time (see
