@@ -85,8 +85,8 @@ _DUCKDB_TYPES: dict[tuple[str, bool], dt.DataType] = {}
 
 def _duckdb_tables(con: ibis.BaseBackend) -> dict[str, ir.Table] | None:
     """The typed tables with their schemas read in one query of DuckDB's catalogue, as `con.table`
-    would give them (it asks once per table: some 60 ms of an explanation's time). None when one
-    is missing: `con.table` then says which."""
+    would give them (it asks once per table: 20 ms against 2 ms, at every explanation). None when
+    one is missing: `con.table` then says which."""
     rows = con.con.execute(
         "SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns()"
         " WHERE database_name = current_database() AND schema_name = current_schema()"
