@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -176,10 +177,12 @@ class Scratch:
         return expr.schema()
 
     def _bound(self, statement: str) -> str:
-        """The statement with the ids its stand-ins stand for at the moment (see `facts_of`)."""
-        for stand_in, ids in self._ids.items():
-            statement = statement.replace(stand_in, ids)
-        return statement
+        """The statement with the ids its stand-ins stand for at the moment (see `facts_of`), put in
+        one pass: an id that looked like a stand-in is not replaced in its turn."""
+        if not self._ids:
+            return statement
+        pattern = "|".join(re.escape(stand_in) for stand_in in self._ids)
+        return re.sub(pattern, lambda m: self._ids[m.group(0)], statement)
 
     def _upload_to_duckdb(self, name: str, data: pa.Table) -> ibis.Schema:
         """`create_table` of Python-made data (a calendar, ids) without a memtable and the catalogue
