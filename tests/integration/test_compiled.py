@@ -66,3 +66,14 @@ def test_a_python_made_table_kept_in_a_scratch_is_what_create_table_makes(tmp_pa
         assert kept.to_pyarrow().to_pylist() == data.to_pylist()
     left = con.raw_sql("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_toprated_%'").fetchall()
     assert left == []
+
+
+def test_ids_go_in_place_of_their_stand_ins_in_one_pass(tmp_path: Path) -> None:
+    """An id that looks like a stand-in is written as it is, not replaced in its turn."""
+    from toprated.evaluation.scratch import CONTRACTS, ENTITIES, _literal, _literals
+
+    con = ibis.duckdb.connect(str(tmp_path / "b.duckdb"))
+    with Scratch(con) as scratch:
+        scratch._ids = {_literal(ENTITIES): _literals([CONTRACTS, "o'neil"]), _literal(CONTRACTS): _literals([])}
+        statement = f"a IN ({_literal(ENTITIES)}) AND b IN ({_literal(CONTRACTS)})"
+        assert scratch._bound(statement) == "a IN ('__toprated_contracts__', 'o''neil') AND b IN (NULL)"
