@@ -11,23 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from toprated.store.schema import LOOKUPS
+from toprated.store.schema import LOOKUP_INDEXES
 
 #: From so many records on, an import into DuckDB drops the lookup indexes and builds them after.
 LARGE_LOAD = 200_000
 
 
-def _indexes() -> list[tuple[str, str, str]]:
-    return [(f"ix_{table}_{column}", table, column) for table, columns in LOOKUPS.items() for column in columns]
-
-
 def drop(duck: Any) -> None:
     """Drop the lookup indexes (each in its own transaction: DuckDB's autocommit)."""
-    for name, _, _ in _indexes():
+    for name, _, _ in LOOKUP_INDEXES:
         duck.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
 def build(duck: Any) -> None:
     """Build the lookup indexes that are missing (all of them after `drop`)."""
-    for name, table, column in _indexes():
+    for name, table, column in LOOKUP_INDEXES:
         duck.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON main."{table}" ("{column}")')

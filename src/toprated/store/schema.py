@@ -267,6 +267,10 @@ LOOKUPS: dict[str, tuple[str, ...]] = {
     "manual_badges": ("entity_id",),
 }
 
-for _table, _columns in LOOKUPS.items():
-    for _column in _columns:
-        sa.Index(f"ix_{_table}_{_column}", metadata.tables[_table].c[_column])
+#: (index, table, column) of each lookup index: the names the migration and `store.lookups` use.
+LOOKUP_INDEXES: tuple[tuple[str, str, str], ...] = tuple(
+    (f"ix_{table}_{column}", table, column) for table, columns in LOOKUPS.items() for column in columns
+)
+
+for _name, _table, _column in LOOKUP_INDEXES:
+    sa.Index(_name, metadata.tables[_table].c[_column])
