@@ -61,7 +61,7 @@ def _create(con: ibis.BaseBackend, name: str, schema: ibis.Schema) -> str:
 
 
 def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return sge.Literal.string(value).sql("duckdb")
 
 
 def _literals(values: list[str]) -> str:
