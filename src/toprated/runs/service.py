@@ -81,8 +81,9 @@ def _earlier_decisions(
 
 
 def _finished_runs(ws: WeekStore, programme: str) -> dict[date, dict[str, Any]]:
-    """The weeks run so far: when each run finished (ISO instants, to the second) and, from this
-    version on, the shape of its masks (`points_window`, `point_spacing_days`)."""
+    """The weeks run so far: when each run finished (ISO instants, to the microsecond: two weeks run
+    within one second must still say which came last) and, from this version on, the shape of its
+    masks (`points_window`, `point_spacing_days`)."""
     t = ws.table(snap.RUNS)
     if t is None:
         return {}
@@ -195,7 +196,7 @@ def run_week(
         run = {
             "week": [week],
             "programme": [p.name],
-            "finished_at": [datetime.now(UTC).isoformat(timespec="seconds")],
+            "finished_at": [datetime.now(UTC).isoformat(timespec="microseconds")],
             "stored_points": [use_stored],
             "entities": [int(totals["n"])],
             **{k: [v] for k, v in _mask_shape(p).items()},
