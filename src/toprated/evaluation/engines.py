@@ -40,6 +40,9 @@ def spark_backend(parquet_dir: Path, master: str = "local[2]") -> ibis.BaseBacke
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
+        # The criteria are long chains of derived columns; inferring constraints over them grew
+        # without bound and ran the driver out of heap (a week read from the previous masks)
+        .config("spark.sql.constraintPropagation.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("TOPRATED_SPARK_MEMORY", "1g"))
         .config("spark.local.dir", scratch)
