@@ -159,6 +159,55 @@ def test_top_rated_in_two_passes_equals_one_pass(store_path: Path) -> None:
     assert decisions[0] == decisions[10_000]
 
 
+def test_the_requests_of_another_week_reuse_the_keyed_steps_sql(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keyed evaluation of removal requests reads its entities' ids from a table, not from its
+    SQL: asking for other entities (the next week's requests) compiles none of its steps again, and
+    each answer is the one a new connection gives."""
+    from toprated.evaluation.request_status import RequestStatus
+
+    p = load_programme()
+    with open_store(str(store_path)) as store:
+        freelancers = sorted(Sources.from_backend(store.ibis()).freelancers.freelancer_id.to_pyarrow().to_pylist())
+    weeks = [
+        {(f, AS_OF - timedelta(days=7)) for f in freelancers[0:120:3]},
+        {(f, AS_OF) for f in freelancers[1:120:3]},
+    ]
+    in_step: list[bool] = []
+    steps_compiled: list[int] = []
+    keep = Scratch.keep
+
+    def keeping(self, obj):  # type: ignore[no-untyped-def]
+        in_step.append(True)
+        try:
+            return keep(self, obj)
+        finally:
+            in_step.pop()
+
+    monkeypatch.setattr(Scratch, "keep", keeping)
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        src = Sources.from_backend(con)
+        compile_ = con.compile
+
+        def counting(expr, *args, **kwargs):  # type: ignore[no-untyped-def]
+            steps_compiled[-1] += bool(in_step)  # reads (the entities' agencies) compile outside steps
+            return compile_(expr, *args, **kwargs)
+
+        con.compile = counting  # type: ignore[method-assign]
+        answers = []
+        for pairs in weeks:
+            steps_compiled.append(0)
+            with RequestStatus(p) as status:
+                answers.append(status.top_rated(src, [], pairs))
+    assert steps_compiled[0] > 30 and steps_compiled[1] == 0, steps_compiled
+    for pairs, answer in zip(weeks, answers, strict=True):
+        with open_store(str(store_path)) as store, RequestStatus(p) as status:
+            assert status.top_rated(Sources.from_backend(store.ibis()), [], pairs) == answer
+    assert any(held for held, _ in answers[1].values()) and sum(jss is not None for _, jss in answers[1].values()) > 10
+
+
 @pytest.fixture(scope="module")
 def everyone(store_path: Path) -> Result:
     """The evaluation of every entity on AS_OF, with its projections."""

@@ -201,13 +201,19 @@ class Evaluation:
     projected: tuple[ir.Table, ir.Table] | None = None
 
 
-def _keyed_scope(src: Sources, pairs: set[tuple[str, date]], companions: Companions | None = None) -> Sources:
+def _keyed_scope(
+    src: Sources, pairs: set[tuple[str, date]], scratch: Scratch, companions: Companions | None = None
+) -> Sources:
     """The facts a keyed evaluation reads: its entities' and their companions' (an agency's members:
     whether a contract is a rehire reads its freelancer's other contracts). The results would be the
-    same from all of `src`, but its running totals and latest facts would cost as much as all of it."""
+    same from all of `src`, but its running totals and latest facts would cost as much as all of it.
+
+    The ids go in a table of `scratch`, not into the SQL: the steps are then the same SQL whoever
+    asks (a weekly run's requests, round after round, week after week), compiled once per process."""
     entities = {e for e, _ in pairs}
     entities |= {c for e in entities for c in (companions or {}).get(e, ())}
-    return restrict(src, sorted(entities))
+    ids = scratch.keep(pa.table({"_id": pa.array(sorted(entities), type=pa.string())}))
+    return restrict(src, ids._id)
 
 
 def evaluate_days(
@@ -231,7 +237,7 @@ def evaluate_days(
     """
     if pairs is not None:
         targets = sorted({d for _, d in pairs})
-        src = _keyed_scope(src, pairs, companions)
+        src = _keyed_scope(src, pairs, scratch, companions)
     if masks is not None and (len(targets) != 1 or pairs is not None):
         raise ValueError("the previous week's masks stand for the weekly points of a one-day evaluation only")
     stored = prior is not None or masks is not None
@@ -256,7 +262,7 @@ def jss_on(
 
     `companions`: an agency's members, whose other contracts say whether its contracts are rehires."""
     calendar, _ = build_calendar(p, sorted({d for _, d in pairs}), stored_points=True, pairs=pairs)
-    src = _keyed_scope(src, pairs, companions)
+    src = _keyed_scope(src, pairs, scratch, companions)
     cal = Cal.of(scratch.keep(calendar.arrow()), calendar)
     _, jss = jss_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
     return jss
