@@ -19,10 +19,20 @@ import resource
 import statistics
 import sys
 import time
+import warnings
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from toprated.runs.service import WeekReport
+
+
+# PySpark 4 warns at every conversion that it does not fully support pandas 3; toprated converts
+# through Arrow, and the warnings would bury the figures
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
 def peak_rss_gib() -> float:
@@ -65,6 +75,14 @@ def floor(db: Path) -> float:
     dt = time.perf_counter() - t
     con.close()
     return dt
+
+
+def print_weeks(reports: list[WeekReport]) -> None:
+    """The first week of a backfill (its 15 earlier weekly points too) and the range of the others."""
+    if reports:
+        later = [r.seconds for r in reports[1:]]
+        each = f"; later weeks {min(later):.1f}–{max(later):.1f} s each" if later else ""
+        print(f"  first week {reports[0].seconds:.1f} s (its 15 earlier weekly points too){each}", flush=True)
 
 
 def main() -> int:
@@ -131,7 +149,9 @@ def main() -> int:
             con = spark_backend(pq_dir)
             ws = ParquetWeekStore(con, pq_dir)
             local = parquet_duckdb(pq_dir)
-            timed("spark: 16-week backfill", backfill, con, p, first_week, last_week, ws=ws, decide_on=local)
+            label = "spark: 16-week backfill"
+            reports, _ = timed(label, backfill, con, p, first_week, last_week, ws=ws, decide_on=local)
+            print_weeks(reports)
             timed("spark: weekly run", run_week, con, p, week, ws, local)
             continue
         with open_store(store_url) as store:
@@ -139,11 +159,7 @@ def main() -> int:
                 timed("import into PostgreSQL", load_events_into, store, [events], Console(quiet=True))
             con = store.ibis()
             reports, _ = timed(f"{engine}: 16-week backfill", backfill, con, p, first_week, last_week)
-            done = list(reports)
-            if done:
-                later = [r.seconds for r in done[1:]]
-                each = f"; later weeks {min(later):.1f}–{max(later):.1f} s each" if later else ""
-                print(f"  first week {done[0].seconds:.1f} s (its 15 earlier weekly points too){each}", flush=True)
+            print_weeks(reports)
             report, dt = timed(f"{engine}: weekly run", run_week, con, p, week)
             print(f"  {report.entities:,} entities, stored earlier weeks: {report.stored_points}", flush=True)
             if engine == "duckdb":
