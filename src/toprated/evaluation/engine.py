@@ -209,7 +209,7 @@ def _keyed_scope(
     same from all of `src`, but its running totals and latest facts would cost as much as all of it.
 
     The ids go in a table of `scratch`, not into the SQL: the steps are then the same SQL whoever
-    asks (a weekly run's requests, round after round, week after week), compiled once per process."""
+    asks (a weekly run's requests, round after round, week after week), compiled once per connection."""
     entities = {e for e, _ in pairs}
     entities |= {c for e in entities for c in (companions or {}).get(e, ())}
     ids = scratch.keep(pa.table({"_id": pa.array(sorted(entities), type=pa.string())}))
