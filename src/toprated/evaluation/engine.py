@@ -208,12 +208,11 @@ def _keyed_scope(
     whether a contract is a rehire reads its freelancer's other contracts). The results would be the
     same from all of `src`, but its running totals and latest facts would cost as much as all of it.
 
-    The ids go in a table of `scratch`, not into the SQL: the steps are then the same SQL whoever
-    asks (a weekly run's requests, round after round, week after week), compiled once per connection."""
+    The ids go in a table of `scratch` (`Scratch.keep_ids`), not into the SQL: the steps are then the
+    same SQL whoever asks (a weekly run's requests, round after round, week after week)."""
     entities = {e for e, _ in pairs}
     entities |= {c for e in entities for c in (companions or {}).get(e, ())}
-    ids = scratch.keep(pa.table({"_id": pa.array(sorted(entities), type=pa.string())}))
-    return restrict(src, ids._id)
+    return restrict(src, scratch.keep_ids(sorted(entities))._id)
 
 
 def evaluate_days(

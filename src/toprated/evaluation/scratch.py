@@ -259,6 +259,12 @@ class Scratch:
         self.views.append(name)
         return self.con.table(name)
 
+    def keep_ids(self, ids: list[str]) -> ir.Table:
+        """A one-column table (`_id`) of these ids. Statements that read ids from it, rather than
+        from literals written into them, are the same SQL whoever is asked for: compiled once (see
+        `_statements`) and replayed (see `replayable`)."""
+        return self.keep(pa.table({"_id": pa.array(ids, type=pa.string())}))
+
     def facts_of(self, src: Sources, entity_ids: list[str]) -> Sources:
         """`restrict(src, entity_ids)` copied into temporary tables, so that every later step reads
         a few rows rather than scanning the store's tables again (on Spark: only restricted)."""
@@ -268,9 +274,7 @@ class Scratch:
         tables = table_names(src)
         if self.con.name == "duckdb" and tables is not None and len(ids) <= LOOKUP_IDS:
             return self._looked_up(src, ids, tables)
-        # The ids go in a table of their own: every statement below is then the same SQL whoever
-        # is asked for, compiled once (see `_statements`) and replayed (see `replayable`).
-        id_table = self.keep(pa.table({"_id": pa.array(ids, type=pa.string())}))
+        id_table = self.keep_ids(ids)
 
         def copy() -> dict[str, ir.Table]:
             # the contracts first: five of the other tables are cut by them
