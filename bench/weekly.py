@@ -8,6 +8,10 @@ the payment and contract columns a run needs), a 16-week backfill, the weekly ru
 earlier weeks stored), one entity's live `explain` (median of 20), the peak memory, and last
 `ratio weekly/floor: X`. Figures are wall-clock seconds on this machine; quote ratios, since the
 machines are shared and noisy. Generated data and stores are kept in --workdir and reused.
+
+`--allocator jemalloc` runs it all again under jemalloc (LD_PRELOAD of Debian's libjemalloc2), as
+the README suggests for a long-running process that explains entities: DuckDB spends much of a
+small statement in glibc's malloc.
 """
 
 from __future__ import annotations
@@ -33,6 +37,26 @@ if TYPE_CHECKING:
 # PySpark 4 warns at every conversion that it does not fully support pandas 3; toprated converts
 # through Arrow, and the warnings would bury the figures
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
+
+JEMALLOC = (
+    "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+    "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
+    "/usr/lib64/libjemalloc.so.2",
+)
+
+
+def use_allocator(name: str) -> str:
+    """Re-run this script under jemalloc (an allocator is chosen when a process starts), or say
+    which allocator this process runs with."""
+    preloaded = os.environ.get("LD_PRELOAD", "")
+    if name == "system" or "jemalloc" in preloaded:
+        return preloaded if "jemalloc" in preloaded else "system (glibc malloc)"
+    found = next((lib for lib in JEMALLOC if Path(lib).exists()), None)
+    if found is None:
+        sys.exit("--allocator jemalloc: no libjemalloc.so.2 here (Debian: apt install libjemalloc2)")
+    env = {**os.environ, "LD_PRELOAD": f"{found} {preloaded}".strip()}
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 
 def peak_rss_gib() -> float:
@@ -94,7 +118,9 @@ def main() -> int:
     ap.add_argument("--engines", default="duckdb", help="comma-separated: duckdb,postgres,spark")
     ap.add_argument("--pg", default="postgresql://root@127.0.0.1:5432/test", help="PostgreSQL for --engines postgres")
     ap.add_argument("--import-memory", default="16GB", help="DuckDB's memory limit while importing")
+    ap.add_argument("--allocator", choices=["system", "jemalloc"], default="system", help="malloc of the process")
     args = ap.parse_args()
+    allocator = use_allocator(args.allocator)
 
     from toprated.evaluation.service import evaluate_store
     from toprated.programme import load_programme
@@ -110,6 +136,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     events = work / "events.parquet"
     print(f"machine: {os.cpu_count()} cores; {n:,} freelancers, seed {args.seed}, week {week}", flush=True)
+    print(f"allocator: {allocator}", flush=True)
     if not events.exists():
         summary, _ = timed("simulate", generate, n, args.seed, work, as_of=week, fmt="parquet")
         print(f"  {summary.events:,} events", flush=True)
@@ -165,7 +192,9 @@ def main() -> int:
             if engine == "duckdb":
                 weekly = dt
                 snaps = con.table("snapshots")
-                held = snaps.filter(snaps.top_rated_held & (snaps.week == week)).select("entity_id").limit(1)
+                # the first Top Rated freelancer by id: the same entity from one run of the bench to the next
+                held = snaps.filter(snaps.top_rated_held & (snaps.week == week) & (snaps.entity_kind == "freelancer"))
+                held = held.select("entity_id").order_by("entity_id").limit(1)
                 some = held.to_pyarrow().column("entity_id").to_pylist()
                 entity = some[0] if some else con.table("freelancers").limit(1).to_pyarrow()["freelancer_id"][0].as_py()
                 times = []
