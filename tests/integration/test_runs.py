@@ -114,6 +114,57 @@ def test_a_run_that_fails_midway_leaves_the_previous_snapshot(
         assert _snapshot(con, LAST) == before
 
 
+def test_a_week_after_another_compiles_none_of_its_steps_and_stores_the_same(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A week's steps differ from the week before's only by their dates, which are compiled as
+    stand-ins (`toprated.metrics.compiled.dated`): a process that ran the week before compiles none
+    of the steps again, and stores what a run whose SQL is compiled with its dates stores."""
+    from toprated.evaluation import scratch
+    from toprated.metrics import compiled
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(store_path, path)
+    p = load_programme()
+
+    def as_it_is(con, key, expr, make):  # type: ignore[no-untyped-def]
+        return compiled.remembered(con, (key, expr.op()), lambda: make(expr))
+
+    with monkeypatch.context() as m:
+        m.setattr(scratch, "dated", as_it_is)
+        m.setattr(compiled, "dated", as_it_is)
+        with open_store(str(path)) as store:
+            run_week(store.ibis(), p, LAST)
+            expected, expected_decisions = _snapshot(store.ibis(), LAST), _decisions(store.ibis(), LAST)
+
+    in_step: list[bool] = []
+    keep = scratch.Scratch.keep
+
+    def keeping(self, obj):  # type: ignore[no-untyped-def]
+        in_step.append(True)
+        try:
+            return keep(self, obj)
+        finally:
+            in_step.pop()
+
+    monkeypatch.setattr(scratch.Scratch, "keep", keeping)
+    compiled_steps: list[int] = []
+    with open_store(str(path)) as store:
+        con = store.ibis()
+        compile_ = con.compile
+
+        def counting(expr, *args, **kwargs):  # type: ignore[no-untyped-def]
+            compiled_steps[-1] += bool(in_step)
+            return compile_(expr, *args, **kwargs)
+
+        con.compile = counting  # type: ignore[method-assign]
+        for week in (LAST - timedelta(weeks=1), LAST):
+            compiled_steps.append(0)
+            run_week(con, p, week)
+        assert _snapshot(con, LAST) == expected and _decisions(con, LAST) == expected_decisions
+    assert compiled_steps[0] > 10 and compiled_steps[1] == 0, compiled_steps
+
+
 def test_transitions_match_the_snapshots(store_path: Path) -> None:
     with open_store(str(store_path)) as store:
         con = store.ibis()

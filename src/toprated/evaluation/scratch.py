@@ -30,21 +30,21 @@ import pyarrow as pa
 import sqlglot as sg
 import sqlglot.expressions as sge
 
-from toprated.metrics.compiled import fetch, remembered
+from toprated.metrics.compiled import dated, fetch, remembered
 from toprated.metrics.sources import TABLES, Sources, contracts_of, restrict
 
 _lock = threading.Lock()
 _slots_in_use: set[int] = set()
 
 
-def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, str]:
-    """CREATE and INSERT of a step, compiled once for the same step on the connection (see
-    `toprated.metrics.compiled`)."""
+def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, ...]:
+    """CREATE and INSERT of a step, compiled once for the same step, whatever its dates, on the
+    connection (see `toprated.metrics.compiled`)."""
 
-    def make() -> tuple[str, str]:
-        return _create(con, name, expr.schema()), f"INSERT INTO {_quoted(name)} {con.compile(expr)}"
+    def make(e: ir.Expr) -> tuple[str, ...]:
+        return _create(con, name, expr.schema()), f"INSERT INTO {_quoted(name)} {con.compile(e)}"
 
-    return remembered(con, (name, expr.op()), make)
+    return dated(con, name, expr, make)
 
 
 def _create(con: ibis.BaseBackend, name: str, schema: ibis.Schema) -> str:

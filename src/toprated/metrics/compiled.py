@@ -5,16 +5,23 @@ names do not change from one explanation to the next (see `toprated.evaluation.s
 an expression costs milliseconds, often more than running its SQL on a few rows; an expression
 compares equal to an earlier one of the same structure (table names and columns included), so its
 SQL is looked up instead. DuckDB only: other backends compile as they always do.
+
+A weekly run's expressions differ from one week to the next only by their dates: the day, its
+windows' bounds, the cut of the facts. They are compiled with stand-ins for their dates (`dated`),
+so that a process running week after week (a backfill, a scheduler) compiles each once.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import date, timedelta
 from typing import TypeVar
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -42,6 +49,42 @@ def remembered(con: ibis.BaseBackend, key: Hashable, make: Callable[[], T]) -> T
     return made
 
 
+#: The first stand-in date: no fact is dated in that year.
+_STAND_IN = date(1001, 1, 1)
+_STAND_IN_SQL = re.compile(r"MAKE_DATE\(1001, \d+, \d+\)")
+
+
+def _sql_date(day: date) -> str:
+    """A date as ibis writes it for DuckDB."""
+    return f"MAKE_DATE({day.year}, {day.month}, {day.day})"
+
+
+def dated(
+    con: ibis.BaseBackend, key: Hashable, expr: ir.Expr, make: Callable[[ir.Expr], tuple[str, ...]]
+) -> tuple[str, ...]:
+    """`remembered(con, (key, expr), make(expr))`, made once for every expression that differs from
+    `expr` only by the values of its date literals.
+
+    The distinct dates of `expr`, in order, are replaced by stand-ins (1001-01-01, the next day, …);
+    that expression is made and remembered, and each stand-in in what it made is replaced by its
+    date. Two expressions with the same stand-ins are the same but for their dates, so the SQL of
+    one, with the other's dates written in, is the other's. Should a stand-in be left (a date
+    written otherwise than ibis writes it today), `expr` is made as it is.
+    """
+    op = expr.op()
+    literals = [o for o in op.find(ops.Literal) if o.dtype.is_date() and isinstance(o.value, date)]
+    if not literals:
+        return remembered(con, (key, op), lambda: make(expr))
+    stand_ins = {d: _STAND_IN + timedelta(days=i) for i, d in enumerate(sorted({o.value for o in literals}))}
+    generic = op.replace({o: ops.Literal(stand_ins[o.value], o.dtype) for o in literals})
+    made = remembered(con, (key, generic), lambda: make(generic.to_expr()))
+    real = {_sql_date(s): _sql_date(d) for d, s in stand_ins.items()}
+    out = tuple(_STAND_IN_SQL.sub(lambda m: real.get(m.group(0), m.group(0)), sql) for sql in made)
+    if any(_STAND_IN_SQL.search(sql) for sql in out):
+        return remembered(con, (key, op), lambda: make(expr))
+    return out
+
+
 def fetch(t: ir.Table) -> pa.Table:
     """`t.to_pyarrow()`, with the SQL of an expression seen before on the connection reused."""
     con = t._find_backend()
@@ -49,6 +92,6 @@ def fetch(t: ir.Table) -> pa.Table:
         return t.to_pyarrow()
     from ibis.backends.duckdb.converter import DuckDBPyArrowData
 
-    sql = remembered(con, ("fetch", t.op()), lambda: con.compile(t))
+    (sql,) = dated(con, "fetch", t, lambda e: (con.compile(e),))
     con._run_pre_execute_hooks(t)  # registers memtables
     return t.__pyarrow_result__(con.con.sql(sql).to_arrow_table(), data_mapper=DuckDBPyArrowData)
