@@ -22,6 +22,8 @@ from toprated.simulate import generate
 from toprated.store import open_store
 from toprated.store.commands import load_events_into
 
+from .compiles import count_step_compiles
+
 LAST = date(2026, 11, 23)  # a Monday
 FIRST = LAST - timedelta(weeks=16)
 
@@ -137,27 +139,9 @@ def test_a_week_after_another_compiles_none_of_its_steps_and_stores_the_same(
             run_week(store.ibis(), p, LAST)
             expected, expected_decisions = _snapshot(store.ibis(), LAST), _decisions(store.ibis(), LAST)
 
-    in_step: list[bool] = []
-    keep = scratch.Scratch.keep
-
-    def keeping(self, obj):  # type: ignore[no-untyped-def]
-        in_step.append(True)
-        try:
-            return keep(self, obj)
-        finally:
-            in_step.pop()
-
-    monkeypatch.setattr(scratch.Scratch, "keep", keeping)
-    compiled_steps: list[int] = []
     with open_store(str(path)) as store:
         con = store.ibis()
-        compile_ = con.compile
-
-        def counting(expr, *args, **kwargs):  # type: ignore[no-untyped-def]
-            compiled_steps[-1] += bool(in_step)
-            return compile_(expr, *args, **kwargs)
-
-        con.compile = counting  # type: ignore[method-assign]
+        compiled_steps = count_step_compiles(monkeypatch, con)
         for week in (LAST - timedelta(weeks=1), LAST):
             compiled_steps.append(0)
             run_week(con, p, week)

@@ -17,6 +17,8 @@ from toprated.simulate import generate
 from toprated.store import open_store
 from toprated.store.commands import load_events_into
 
+from .compiles import count_step_compiles
+
 AS_OF = date(2026, 11, 23)
 
 
@@ -174,28 +176,10 @@ def test_the_requests_of_another_week_reuse_the_keyed_steps_sql(
         {(f, AS_OF - timedelta(days=7)) for f in freelancers[0:120:3]},
         {(f, AS_OF) for f in freelancers[1:120:3]},
     ]
-    in_step: list[bool] = []
-    steps_compiled: list[int] = []
-    keep = Scratch.keep
-
-    def keeping(self, obj):  # type: ignore[no-untyped-def]
-        in_step.append(True)
-        try:
-            return keep(self, obj)
-        finally:
-            in_step.pop()
-
-    monkeypatch.setattr(Scratch, "keep", keeping)
     with open_store(str(store_path)) as store:
         con = store.ibis()
         src = Sources.from_backend(con)
-        compile_ = con.compile
-
-        def counting(expr, *args, **kwargs):  # type: ignore[no-untyped-def]
-            steps_compiled[-1] += bool(in_step)  # reads (the entities' agencies) compile outside steps
-            return compile_(expr, *args, **kwargs)
-
-        con.compile = counting  # type: ignore[method-assign]
+        steps_compiled = count_step_compiles(monkeypatch, con)
         answers = []
         for pairs in weeks:
             steps_compiled.append(0)
