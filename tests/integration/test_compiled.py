@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,7 +10,7 @@ import ibis
 import pyarrow as pa
 
 from toprated.evaluation.scratch import Scratch
-from toprated.metrics.compiled import fetch
+from toprated.metrics.compiled import dated, fetch
 from toprated.metrics.sources import TABLES, Sources
 from toprated.store import open_store
 
@@ -77,3 +77,36 @@ def test_ids_go_in_place_of_their_stand_ins_in_one_pass(tmp_path: Path) -> None:
         scratch._ids = {_literal(ENTITIES): _literals([CONTRACTS, "o'neil"]), _literal(CONTRACTS): _literals([])}
         statement = f"a IN ({_literal(ENTITIES)}) AND b IN ({_literal(CONTRACTS)})"
         assert scratch._bound(statement) == "a IN ('__toprated_contracts__', 'o''neil') AND b IN (NULL)"
+
+
+def test_expressions_that_differ_by_their_dates_compile_once_each_with_its_own_dates(tmp_path: Path) -> None:
+    con = ibis.duckdb.connect(str(tmp_path / "d.duckdb"))
+    con.raw_sql("CREATE TABLE t AS SELECT DATE '2026-01-01' + CAST(range AS INTEGER) AS day FROM range(400)")
+    t = con.table("t")
+    made: list[str] = []
+
+    def make(e: ibis.Expr) -> tuple[str, ...]:
+        made.append(con.compile(e))
+        return (made[-1],)
+
+    def between(first: date, last: date, *more: date) -> ibis.Table:
+        lo, hi = ibis.literal(first, type="date"), ibis.literal(last, type="date")
+        return t.filter((t.day >= lo) & (t.day <= hi) | t.day.isin(list(more))).mutate(at=hi)
+
+    def count(sql: str) -> int:
+        return con.con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+
+    a = dated(con, "k", between(date(2026, 1, 10), date(2026, 1, 19), date(2026, 3, 1)), make)
+    b = dated(con, "k", between(date(2026, 2, 1), date(2026, 2, 3), date(2026, 3, 2)), make)
+    assert len(made) == 1 and "MAKE_DATE(1001, 1, 1)" in made[0]
+    assert count(a[0]) == 11 and count(b[0]) == 4 and "MAKE_DATE(2026, 2, 3) AS" in b[0]
+    # the dates in another order are another expression (the stand-ins go by the dates' order)
+    dated(con, "k", between(date(2026, 2, 1), date(2026, 2, 3), date(2026, 1, 5)), make)
+    assert len(made) == 2
+    # a date of the stand-ins' years, of the expression itself, is kept: compiled as it is
+    (c,) = dated(con, "k", between(date(1500, 1, 1), date(2026, 1, 1), date(2026, 3, 2)), make)
+    assert len(made) == 3 and "MAKE_DATE(1500, 1, 1)" in made[-1] and c == made[-1] and count(c) == 2
+    # as many dates as there are stand-ins' years: compiled as they are
+    many = [date(2026, 1, 1) + timedelta(days=i) for i in range(400)]
+    (d,) = dated(con, "k", t.filter(t.day.isin(many)), make)
+    assert count(d) == 400

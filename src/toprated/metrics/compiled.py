@@ -49,9 +49,10 @@ def remembered(con: ibis.BaseBackend, key: Hashable, make: Callable[[], T]) -> T
     return made
 
 
-#: The first stand-in date: no fact is dated in that year.
+#: The first stand-in date, and those after it: no fact is dated between the years 1001 and 1999.
 _STAND_IN = date(1001, 1, 1)
-_STAND_IN_SQL = re.compile(r"MAKE_DATE\(1001, \d+, \d+\)")
+_STAND_INS = (date(2000, 1, 1) - _STAND_IN).days
+_STAND_IN_SQL = re.compile(r"MAKE_DATE\(1\d\d\d, \d+, \d+\)")
 
 
 def _sql_date(day: date) -> str:
@@ -68,14 +69,15 @@ def dated(
     The distinct dates of `expr`, in order, are replaced by stand-ins (1001-01-01, the next day, …);
     that expression is made and remembered, and each stand-in in what it made is replaced by its
     date. Two expressions with the same stand-ins are the same but for their dates, so the SQL of
-    one, with the other's dates written in, is the other's. Should a stand-in be left (a date
-    written otherwise than ibis writes it today), `expr` is made as it is.
+    one, with the other's dates written in, is the other's. Should a date of those years be left (a
+    date written otherwise than ibis writes it today, or one of `expr`'s own), `expr` is made as it is.
     """
     op = expr.op()
     literals = [o for o in op.find(ops.Literal) if o.dtype.is_date() and isinstance(o.value, date)]
-    if not literals:
+    dates = sorted({o.value for o in literals})
+    if not literals or len(dates) > _STAND_INS:
         return remembered(con, (key, op), lambda: make(expr))
-    stand_ins = {d: _STAND_IN + timedelta(days=i) for i, d in enumerate(sorted({o.value for o in literals}))}
+    stand_ins = {d: _STAND_IN + timedelta(days=i) for i, d in enumerate(dates)}
     generic = op.replace({o: ops.Literal(stand_ins[o.value], o.dtype) for o in literals})
     made = remembered(con, (key, generic), lambda: make(generic.to_expr()))
     real = {_sql_date(s): _sql_date(d) for d, s in stand_ins.items()}
