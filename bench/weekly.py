@@ -9,9 +9,8 @@ earlier weeks stored), one entity's live `explain` (median of 20), the peak memo
 `ratio weekly/floor: X`. Figures are wall-clock seconds on this machine; quote ratios, since the
 machines are shared and noisy. Generated data and stores are kept in --workdir and reused.
 
-`--allocator jemalloc` runs it all again under jemalloc (LD_PRELOAD of Debian's libjemalloc2), as
-the README suggests for a long-running process that explains entities: DuckDB spends much of a
-small statement in glibc's malloc.
+It runs under jemalloc where installed, as the `toprated` command does (`toprated.launch`);
+`--allocator system` keeps glibc's malloc, to compare.
 """
 
 from __future__ import annotations
@@ -39,24 +38,15 @@ if TYPE_CHECKING:
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
-JEMALLOC = (
-    "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
-    "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
-    "/usr/lib64/libjemalloc.so.2",
-)
-
-
 def use_allocator(name: str) -> str:
-    """Re-run this script under jemalloc (an allocator is chosen when a process starts), or say
-    which allocator this process runs with."""
-    preloaded = os.environ.get("LD_PRELOAD", "")
-    if name == "system" or "jemalloc" in preloaded:
-        return preloaded if "jemalloc" in preloaded else "system (glibc malloc)"
-    found = next((lib for lib in JEMALLOC if Path(lib).exists()), None)
-    if found is None:
-        sys.exit("--allocator jemalloc: no libjemalloc.so.2 here (Debian: apt install libjemalloc2)")
-    env = {**os.environ, "LD_PRELOAD": f"{found} {preloaded}".strip()}
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    """Run this script again under jemalloc when it is chosen and installed (an allocator is chosen
+    when a process starts, see `toprated.launch`); the allocator this process runs with."""
+    from toprated.launch import ALLOCATOR, allocator_in_use, jemalloc_path, run_again_with
+
+    env = run_again_with({**os.environ, ALLOCATOR: name}, jemalloc_path())
+    if env is not None:
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    return allocator_in_use()
 
 
 def peak_rss_gib() -> float:
@@ -118,7 +108,12 @@ def main() -> int:
     ap.add_argument("--engines", default="duckdb", help="comma-separated: duckdb,postgres,spark")
     ap.add_argument("--pg", default="postgresql://root@127.0.0.1:5432/test", help="PostgreSQL for --engines postgres")
     ap.add_argument("--import-memory", default="16GB", help="DuckDB's memory limit while importing")
-    ap.add_argument("--allocator", choices=["system", "jemalloc"], default="system", help="malloc of the process")
+    ap.add_argument(
+        "--allocator",
+        choices=["jemalloc", "system"],
+        default=os.environ.get("TOPRATED_ALLOCATOR", "jemalloc"),
+        help="the memory allocator; the default is the toprated command's: jemalloc where installed",
+    )
     args = ap.parse_args()
     allocator = use_allocator(args.allocator)
 

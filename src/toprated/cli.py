@@ -19,6 +19,25 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        from toprated.launch import allocator_in_use
+
+        typer.echo(f"toprated {version('toprated')} (allocator: {allocator_in_use()})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_version, help="The version, and the memory allocator in use."
+    ),
+) -> None:
+    """Job Success Score and Top Rated badges for a freelance marketplace, explained."""
+
+
 def _register() -> None:
     # Each feature package owns its commands (Netflix Dispatch style); import lazily so a broken
     # optional feature cannot stop the others from loading.
