@@ -2,7 +2,7 @@
 
 DuckDB's Python wheel allocates with glibc's malloc, which costs a long-running process: measured
 on a 1M-freelancer store, an explanation took 265 ms after a weekly run against 216 ms before it,
-and under jemalloc 175–186 ms either way; a 16-week backfill took 449 s against 495 s (README, "At
+and under jemalloc 175–192 ms either way; a 16-week backfill took 449 s against 495 s (README, "At
 marketplace scale"). An allocator is chosen when a process starts, so where jemalloc is installed
 (Debian: `libjemalloc2`) the command runs itself again with it preloaded. `TOPRATED_ALLOCATOR=system`
 keeps glibc's malloc. Only the command does this: importing toprated as a library changes nothing.
