@@ -49,10 +49,11 @@ def remembered(con: ibis.BaseBackend, key: Hashable, make: Callable[[], T]) -> T
     return made
 
 
-#: The first stand-in date, and those after it: no fact is dated between the years 1001 and 1999.
+#: The first stand-in date, and those after it: no fact is dated between the years 1001 and 1899 (the
+#: evaluation's own constants, 1970-01-01 and 9999-12-31, are outside them).
 _STAND_IN = date(1001, 1, 1)
-_STAND_INS = (date(2000, 1, 1) - _STAND_IN).days
-_STAND_IN_SQL = re.compile(r"MAKE_DATE\(1\d\d\d, \d+, \d+\)")
+_STAND_INS = (date(1900, 1, 1) - _STAND_IN).days
+_STAND_IN_SQL = re.compile(r"MAKE_DATE\(1[0-8]\d\d, \d+, \d+\)")
 
 
 def _sql_date(day: date) -> str:
