@@ -22,7 +22,6 @@ import resource
 import statistics
 import sys
 import time
-import warnings
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,11 +30,6 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from toprated.runs.service import WeekReport
-
-
-# PySpark 4 warns at every conversion that it does not fully support pandas 3; toprated converts
-# through Arrow, and the warnings would bury the figures
-warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 
 def use_allocator(name: str) -> str:

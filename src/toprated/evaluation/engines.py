@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import ibis
@@ -33,6 +34,9 @@ def spark_backend(parquet_dir: Path, master: str = "local[2]") -> ibis.BaseBacke
     except ImportError:
         raise UserError("the spark engine needs PySpark: pip install 'toprated[spark]'") from None
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # PySpark 4 warns at every conversion that it does not fully support pandas 3; toprated converts
+    # through Arrow, and the warning, printed again and again, would bury what the command says
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     scratch = tempfile.mkdtemp(prefix="toprated-spark-")
     session = (
         SparkSession.builder.master(master)
