@@ -35,11 +35,9 @@ if TYPE_CHECKING:
 def use_allocator(name: str) -> str:
     """Run this script again under jemalloc when it is chosen and installed (an allocator is chosen
     when a process starts, see `toprated.launch`); the allocator this process runs with."""
-    from toprated.launch import ALLOCATOR, allocator_in_use, jemalloc_path, run_again_with
+    from toprated.launch import ALLOCATOR, allocator_in_use, run_again_if_chosen
 
-    env = run_again_with({**os.environ, ALLOCATOR: name}, jemalloc_path())
-    if env is not None:
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    run_again_if_chosen({**os.environ, ALLOCATOR: name})
     return allocator_in_use()
 
 

@@ -58,16 +58,22 @@ def allocator_in_use() -> str:
     return "jemalloc" if "libjemalloc" in maps else "system"
 
 
-def main() -> None:
-    try:
-        env = run_again_with(os.environ, jemalloc_path())
-    except AllocatorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+def run_again_if_chosen(environ: Mapping[str, str]) -> None:
+    """Run this process's script again, with its arguments, under jemalloc when `environ` chooses
+    it and it is installed (see `run_again_with`); return when it goes on as it is."""
+    env = run_again_with(environ, jemalloc_path())
     if env is not None and Path(sys.argv[0]).is_file():
         # should it fail to run again, it goes on with the allocator it has
         with contextlib.suppress(OSError):
-            os.execve(sys.executable, [sys.executable, sys.argv[0], *sys.argv[1:]], env)
+            os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
+def main() -> None:
+    try:
+        run_again_if_chosen(os.environ)
+    except AllocatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     from toprated.cli import main as cli_main
 
     cli_main()
