@@ -110,3 +110,33 @@ def test_expressions_that_differ_by_their_dates_compile_once_each_with_its_own_d
     many = [date(2026, 1, 1) + timedelta(days=i) for i in range(400)]
     (d,) = dated(con, "k", t.filter(t.day.isin(many)), make)
     assert count(d) == 400
+
+
+def test_statements_run_again_are_prepared_once_and_read_the_tables_of_the_moment(tmp_path: Path) -> None:
+    """The second run of a statement executes it as prepared after the first; tables dropped and
+    created again in between are read as they are then. Should a prepared statement fail, the batch
+    runs again as text."""
+    from toprated.metrics import compiled
+
+    con = ibis.duckdb.connect(str(tmp_path / "p.duckdb"))
+    create = "CREATE OR REPLACE TEMPORARY TABLE out (n BIGINT)"
+    insert = "INSERT INTO out SELECT sum(n) FROM src"
+    with_ids = "INSERT INTO out SELECT 7"
+
+    def run(values: str) -> list[int]:
+        con.raw_sql(f"CREATE OR REPLACE TEMPORARY TABLE src AS SELECT * FROM (VALUES {values}) t(n)")
+        compiled.run_prepared(con, [create, insert, with_ids], [True, True, False])
+        return [n for (n,) in con.raw_sql("SELECT n FROM out ORDER BY n").fetchall()]
+
+    def ours() -> set[str]:
+        rows = con.raw_sql("SELECT name FROM duckdb_prepared_statements()").fetchall()
+        return {name for (name,) in rows if name.startswith("_toprated_prepared_")}
+
+    assert run("(1), (2)") == [3, 7] and len(ours()) == 1  # the insert only: not the create, not with ids
+    assert run("(10), (20), (30)") == [7, 60]
+    assert len(ours()) == 1
+    # a prepared statement that fails (here: gone) gives way to the text, prepared again next time
+    (name,) = ours()
+    con.raw_sql(f"DEALLOCATE {name}")
+    assert run("(5)") == [5, 7] and ours() == set()
+    assert run("(6)") == [6, 7] and len(ours()) == 1

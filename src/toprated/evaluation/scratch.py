@@ -30,7 +30,7 @@ import pyarrow as pa
 import sqlglot as sg
 import sqlglot.expressions as sge
 
-from toprated.metrics.compiled import dated, fetch, remembered
+from toprated.metrics.compiled import dated, fetch, remembered, run_prepared
 from toprated.metrics.sources import TABLES, Sources, contracts_of, restrict
 
 _lock = threading.Lock()
@@ -245,7 +245,9 @@ class Scratch:
             kept[name] = step.schema
         # in one call: DuckDB runs them one after another, without a return to Python between
         if statements:
-            self.con.con.execute(self._bound("; ".join(statements)))
+            # those with ids written in are new text each time: not worth preparing
+            fixed = [not any(stand_in in s for stand_in in self._ids) for s in statements]
+            run_prepared(self.con, [self._bound(s) for s in statements], fixed)
         return {k: _table(self.con, name, kept[name]) for k, name in plan.outputs.items()}
 
     def _keep_on_spark(self, obj: ir.Table | pa.Table) -> ir.Table:
