@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 #: How many compiled statements a connection keeps.
-COMPILED = 256
+COMPILED = 512
 
 _lock = threading.Lock()
 T = TypeVar("T")
@@ -74,6 +74,22 @@ def dated(
     date written otherwise than ibis writes it today, or one of `expr`'s own), `expr` is made as it is.
     """
     op = expr.op()
+    with _lock:  # the very same expression again (an explanation's): no need to look for its dates
+        recent: OrderedDict[Hashable, object] = con.__dict__.setdefault("_toprated_compiled", OrderedDict())
+        same = recent.get((key, "as it is", op))
+    if same is not None:
+        return same  # type: ignore[return-value]
+    out = _dated(con, key, op, expr, make)
+    return remembered(con, (key, "as it is", op), lambda: out)
+
+
+def _dated(
+    con: ibis.BaseBackend,
+    key: Hashable,
+    op: ops.Node,
+    expr: ir.Expr,
+    make: Callable[[ir.Expr], tuple[str, ...]],
+) -> tuple[str, ...]:
     literals = [o for o in op.find(ops.Literal) if o.dtype.is_date() and isinstance(o.value, date)]
     dates = sorted({o.value for o in literals})
     if not literals or len(dates) > _STAND_INS:
