@@ -56,20 +56,32 @@ def _profile_ok(completeness: ir.IntegerValue, photo: ir.BooleanValue, elance: i
 
 
 def jss_days(
-    src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch, paid: ir.Table | None = None
+    src: Sources,
+    cal: Cal,
+    p: Programme,
+    removals: ir.Table,
+    scratch: Scratch,
+    paid: ir.Table | None = None,
+    ledger: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table]:
     """Contract-days as each entity's JSS sees them, and the JSS per (entity, kind, day)."""
     # kept: the freelancer's and the agency's view of a contract both read it (computed once). Those
     # views are not kept: the JSS reads them once, and an explanation reads one entity's rows.
-    cd = scratch.keep(contract_days(src, cal, p, paid))
+    cd = scratch.keep(contract_days(src, cal, p, paid, ledger))
     ec = entity_contracts(cd, removals)
     return ec, scratch.keep(jss_by_day(ec, p))
 
 
-def entity_days(src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch) -> EntityDays:
+def entity_days(
+    src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch, ledger: ir.Table | None = None
+) -> EntityDays:
+    """`ledger`: the contracts' state on a one-day calendar's day (`toprated.metrics.ledger`), which
+    then stands for their payments, feedback and rehires."""
     # one day: each contract's payments are summed once, for its state, activity and earnings
-    paid = scratch.keep(payments_on(src, cal)) if cal.single is not None else None
-    ec, jss = jss_days(src, cal, p, removals, scratch, paid)
+    paid = ledger
+    if paid is None and cal.single is not None:
+        paid = scratch.keep(payments_on(src, cal))
+    ec, jss = jss_days(src, cal, p, removals, scratch, paid, ledger)
     standing = scratch.keep(standing_by_day(src, cal))  # read for freelancers and agencies
     earnings = scratch.keep(earnings_by_day(src, cal, paid))
     manual = scratch.keep(manual_badges_by_day(src, cal))

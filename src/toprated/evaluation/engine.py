@@ -226,13 +226,15 @@ def evaluate_days(
     companions: Companions | None = None,
     required: bool = True,
     masks: ir.Table | None = None,
+    ledger: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table, EntityDays]:
     """Freelancer and agency rows for every target day: all criteria and `<badge>_held` columns.
 
     `prior` holds the weekly points before the targets (from stored snapshots); without it they
     are evaluated too. For a single target day, `masks` (entity_id, entity_kind, points_mask) of
     the weekly point a week before can stand for them. With `pairs` (entity, day), only those are
-    evaluated (see `build_calendar`): read only those rows of the result.
+    evaluated (see `build_calendar`): read only those rows of the result. `ledger`: the contracts'
+    state on the day of a one-day evaluation (`toprated.metrics.ledger`).
     """
     if pairs is not None:
         targets = sorted({d for _, d in pairs})
@@ -242,7 +244,7 @@ def evaluate_days(
     stored = prior is not None or masks is not None
     calendar, weekly_rows = build_calendar(p, targets, stored, pairs, companions)
     cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
-    ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
+    ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch, ledger)
     fr = scratch.keep(_finish(ed.freelancers, weekly, p, False, prior, required, masks))
     ag = scratch.keep(_finish(ed.agencies, weekly, p, True, prior, required, masks))
     return fr, ag, ed
@@ -267,16 +269,24 @@ def jss_on(
     return jss
 
 
-def points_on(src: Sources, p: Programme, day: date, scratch: Scratch, removals: list[Removal]) -> ir.Table:
+def points_on(
+    src: Sources,
+    p: Programme,
+    day: date,
+    scratch: Scratch,
+    removals: list[Removal],
+    ledger: ir.Table | None = None,
+) -> ir.Table:
     """Each entity's weekly-point flag on `day` (§10 "Weekly points": JSS at least the minimum, or
     Rising Talent held): (entity_id, entity_kind, point, point_ok), from a one-day evaluation that
-    stops before the badges that need the weekly points themselves."""
+    stops before the badges that need the weekly points themselves. `ledger`: the contracts' state
+    on `day` (`toprated.metrics.ledger`)."""
     # The day's steps are dropped once its flags are copied into `scratch`: a first run evaluates 15
     # days one after another, and keeping every day's contract tables would not fit in memory.
     with Scratch(scratch.con) as steps:
         calendar, _ = build_calendar(p, [day], stored_points=True)
         cal = Cal.of(steps.keep(calendar.arrow()), calendar)
-        ed = entity_days(src, cal, p, steps.keep(removals_arrow(removals)), steps)
+        ed = entity_days(src, cal, p, steps.keep(removals_arrow(removals)), steps, ledger)
         flags = [d.select("entity_id", "entity_kind", "point_ok", point=d.at) for d in (ed.freelancers, ed.agencies)]
         return scratch.keep(union_all(*flags))
 
@@ -291,6 +301,7 @@ def evaluate(
     required: bool = True,
     project: bool = False,
     masks: ir.Table | None = None,
+    ledger: ir.Table | None = None,
 ) -> Evaluation:
     """Every entity's badges and criteria at `as_of`.
 
@@ -298,11 +309,12 @@ def evaluate(
     the projection days are evaluated in the same pass and `projected` holds every entity's
     `qualifies_on` (see `qualifying_days`): for a few entities (an explanation) one pass costs about
     what each of two costs, since statements, not rows, are what take the time there. The result's
-    tables read temporary tables of `scratch`: run them before closing it.
+    tables read temporary tables of `scratch`: run them before closing it. `ledger`: the contracts'
+    state on `as_of`, for a one-day evaluation (`toprated.metrics.ledger`).
     """
     targets = [as_of, *_projection_days(p, as_of)] if project else [as_of]
     fr, ag, ed = evaluate_days(
-        src.known_until(as_of), p, targets, scratch, removals, prior, required=required, masks=masks
+        src.known_until(as_of), p, targets, scratch, removals, prior, required=required, masks=masks, ledger=ledger
     )
     projected = None
     if project:

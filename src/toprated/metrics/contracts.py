@@ -154,36 +154,53 @@ def _started_by(c: ir.Table, cal: Cal) -> tuple[ir.Table, Cal]:
     return cd, Cal(cd.select(at=cd.at, **{ENTITY: cd.contract_id}).distinct(), keyed=True)
 
 
-def contract_days(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = None) -> ir.Table:
+def contract_days(
+    src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = None, ledger: ir.Table | None = None
+) -> ir.Table:
     """One row per contract and calendar day with everything the rules read about the contract.
 
     `cal` needs the columns `at`, `lt_recent` (at − long_term_recent_days) and `pay_recent`
     (at − large_contract_payment_days); `at`, the JSS windows' bounds and `rt_negative` are carried
     along for `toprated.metrics.jss`.
     `paid`: `payments_on(src, cal)` when the caller already has it (one-day calendars only).
+    `ledger`: each contract's state on the day (`toprated.metrics.ledger`), which then stands for its
+    payments, feedback and rehire (one-day calendars only).
     """
     j, o = p.jss, p.jss.outcome
     c = src.contracts
-    first_with_client = c.day.min().over(group_by=[c.freelancer_id, c.client_id])
-    c = c.select(
-        "contract_id",
-        "freelancer_id",
-        "client_id",
-        "agency_id",
-        "category",
-        started=c.day,
-        rehire=first_with_client < c.day,
-    )
+    columns = ["contract_id", "freelancer_id", "client_id", "agency_id", "category"]
+    if ledger is None:
+        first_with_client = c.day.min().over(group_by=[c.freelancer_id, c.client_id])
+        c = c.select(*columns, started=c.day, rehire=first_with_client < c.day)
+    else:
+        if cal.single is None:
+            raise ValueError("a ledger holds the contracts' state on one day only")
+        c = c.select(*columns, started=c.day)
     ends = src.contract_ends.select("contract_id", end_day="day", end_reason="reason")
     flags = src.client_flags.group_by("client_id").aggregate(flagged_on=src.client_flags.day.min())
     cd, per_contract = _started_by(c, cal)
     cd = cd.left_join(ends, "contract_id").drop("contract_id_right")
     cd = cd.left_join(flags, "client_id").drop("client_id_right")
-    states = (
-        _payment_state(src, per_contract, p, paid),
-        _feedback_state(src, per_contract),
-        _dispute_state(src, per_contract),
-    )
+    if ledger is None:
+        states = (
+            _payment_state(src, per_contract, p, paid),
+            _feedback_state(src, per_contract),
+            _dispute_state(src, per_contract),
+        )
+    else:
+        state = ledger.select(
+            "contract_id",
+            "cum_net",
+            "n_payments",
+            "first_paid",
+            "last_paid",
+            "long_gap",
+            "public_score",
+            "private_score",
+            "rehire",
+            at=ibis.literal(cal.single["at"], type="date"),
+        )
+        states = (state, _dispute_state(src, per_contract))
     for state in states:
         if cal.single is not None:  # one day: the contract alone is the key
             cd = cd.left_join(state.drop("at"), "contract_id").drop("contract_id_right")

@@ -29,6 +29,7 @@ from toprated.metrics.calendar import arrow_table
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
 from toprated.runs import snapshots as snap
+from toprated.runs.carry import Carry
 from toprated.runs.weekstore import SqlWeekStore, WeekStore
 
 
@@ -124,13 +125,18 @@ def run_week(
     week: date,
     ws: WeekStore | None = None,
     decide_on: ibis.BaseBackend | None = None,
+    carry: Carry | None = None,
 ) -> WeekReport:
     """Evaluate every entity on `week` and store it as that week's snapshot (replacing any).
 
     `con` holds the typed tables; `ws` keeps the results (default: tables in the same database);
     `decide_on`, another backend over the same typed tables where the feedback-removal requests are
-    decided (default: `con`).
+    decided (default: `con`); `carry`, the contracts' ledger of an earlier run of this process (a
+    backfill's previous week), carried to this week's days (`toprated.runs.carry`).
     """
+    if carry is None:
+        with Carry(con, p) as own:
+            return run_week(con, p, week, ws, decide_on, own)
     started = time.perf_counter()
     ws = ws or SqlWeekStore(con)
     src = Sources.from_backend(con)
@@ -160,13 +166,15 @@ def run_week(
         prior = None
         if masks is None and (use_stored or con.name != "pyspark"):
             facts = src.known_until(week)
-            fresh = [points_on(facts, p, d, scratch, removals) for d in missing]
+            fresh = [points_on(facts, p, d, scratch, removals, carry.on(src, d)) for d in sorted(missing)]
             stored_points = ws.points(p.name, [d for d in earlier if d in stored_days])
             parts = [t for t in (stored_points, *fresh) if t is not None]
             prior = union_all(*parts) if earlier else None
         snapshots = ws.table(snap.SNAPSHOTS)
         # a snapshot keeps each criterion's value and met, not the texts saying what is required
-        ev = evaluate(src, p, week, scratch, removals, prior, required=False, masks=masks)
+        # one day (the earlier points stored, or just evaluated): the contracts' ledger carried
+        ledger = carry.on(src, week) if prior is not None or masks is not None else None
+        ev = evaluate(src, p, week, scratch, removals, prior, required=False, masks=masks, ledger=ledger)
         rows = scratch.keep(snap.snapshot_rows(ev.freelancers, ev.agencies, week, p.name, p.jss.windows_months))
         tables = {snap.SNAPSHOTS: rows}
         previous_week = week - timedelta(days=p.top_rated.week_days)
@@ -242,13 +250,14 @@ def backfill(
         w += timedelta(days=p.top_rated.week_days)
     done = (ws or SqlWeekStore(con)).weeks(p.name)
     out = []
-    for w in weeks:
-        if w in done and not rerun:
+    with Carry(con, p) as carry:  # each week's ledger carried to the next week's
+        for w in weeks:
+            if w in done and not rerun:
+                if progress:
+                    progress(w, None)
+                continue
+            report = run_week(con, p, w, ws, decide_on, carry)
+            out.append(report)
             if progress:
-                progress(w, None)
-            continue
-        report = run_week(con, p, w, ws, decide_on)
-        out.append(report)
-        if progress:
-            progress(w, report)
+                progress(w, report)
     return out

@@ -1,0 +1,191 @@
+"""Each contract's running state on a day, carried from an earlier day instead of recomputed.
+
+The contract rules of programme.md §10 ("A contract's earnings", "Long-term", "Feedback", and the
+rehire of §1 "Outcome") read, per contract, sums and extremes over its whole history: its payments
+(net, count, first and last paid day, whether two payments were ever more than the long-term gap
+apart), its latest feedback, whether it was a rehire; `earnings_12m` reads its payments of the last
+N days. A one-day evaluation computes them from every payment (`payments_on`, `contract_days`),
+which at a million freelancers is most of its work. Facts only add up, so the state on day D is the
+state on an earlier day D0 plus the facts dated in (D0, D] (`ledger_after`); only the earnings
+window also loses the payments that leave it.
+
+The ledger is what `payments_on` gives (the same columns and types, for the metrics that read
+it), with `long_gap`, the latest feedback and `rehire` beside it: one row per contract that
+started, or has a payment or feedback, on or before its day. It is exact only if no fact dated on or
+before D0 arrived since it was made: `toprated.runs.carry` checks that before carrying it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+
+from toprated.metrics.asof import ones, union_all
+from toprated.metrics.sources import Sources
+from toprated.programme import Programme
+
+_EPOCH = ibis.literal(date(1970, 1, 1), type="date")
+
+#: The ledger's columns and types: `payments_on`'s, then the contract state the rules read.
+SCHEMA = ibis.schema(
+    {
+        "contract_id": "string",
+        "cum_net": "decimal(38, 2)",
+        "n_payments": "int64",
+        "first_paid": "date",
+        "last_paid": "date",
+        "net_12m": "decimal(38, 2)",
+        "n_12m": "int64",  # payments (refunds too) in the earnings window: `net_12m` is null without any
+        "long_gap": "boolean",
+        "public_score": "float64",
+        "private_score": "int64",
+        "rehire": "boolean",
+    }
+)
+
+
+def _day(d: date) -> ir.DateScalar:
+    return ibis.literal(d, type="date")
+
+
+def _signed(pay: ir.Table) -> ir.NumericValue:
+    return ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
+
+
+def _earn_from(p: Programme, day: date) -> date:
+    """The earnings window's exclusive lower bound on `day` (the calendar's `earn_from`)."""
+    return day - timedelta(days=p.top_rated.earnings_days)
+
+
+def long_gaps(paid: ir.Table, gap_days: int) -> ir.Table:
+    """(contract_id, long_gap) for the contracts of `paid` (non-refund payments: contract_id, day):
+    whether two of its consecutive payment days are more than `gap_days` apart.
+
+    Without ordering the payments: cut time into buckets of G days; within one, payments are at most
+    G − 1 days apart, so a gap longer than G is an empty bucket after a paid one that is not the
+    last, or the step from a bucket's last payment to the next bucket's first."""
+    g = gap_days
+    bucket = (paid.day.delta(_EPOCH, unit="day") // g).cast("int64")
+    b = paid.group_by([paid.contract_id, bucket.name("_bucket")]).aggregate(_first=paid.day.min(), _end=paid.day.max())
+    last = b.group_by("contract_id").aggregate(_last=b._end.max())
+    b = b.join(last, "contract_id")
+    following = b.select(_c=b.contract_id, _b=b._bucket - 1, _next=b._first)
+    k = b.left_join(following, [b.contract_id == following._c, b._bucket == following._b])
+    step = (k._end < k._last) & (k._next.isnull() | (k._next.delta(k._end, unit="day") > g))
+    return k.group_by("contract_id").aggregate(long_gap=ones(step).max() > 0)
+
+
+def _latest_feedback(fb: ir.Table) -> ir.Table:
+    """The last feedback of each contract in `fb`, by day, then UTC instant, then event id (§10)."""
+    rank = ibis.row_number().over(
+        group_by=fb.contract_id, order_by=[ibis.desc(fb.day), ibis.desc(fb.ts), ibis.desc(fb.event_id)]
+    )
+    last = fb.mutate(_rank=rank).filter(lambda r: r._rank == 0)
+    return last.select("contract_id", "public_score", "private_score")
+
+
+def _rehires(started: ir.Table, contracts: ir.Table) -> ir.Table:
+    """(contract_id, rehire) for the contracts `started`: whether `contracts` holds an earlier one
+    with the same freelancer and client (§1 "Outcome": a rehire)."""
+    earlier = contracts.select(_f=contracts.freelancer_id, _c=contracts.client_id, _day=contracts.day)
+    j = started.left_join(
+        earlier,
+        [started.freelancer_id == earlier._f, started.client_id == earlier._c, earlier._day < started.day],
+    )
+    return j.group_by(j.contract_id).aggregate(rehire=ones(j._day.notnull()).max() > 0)
+
+
+def _assembled(parts: list[ir.Table], columns: Callable[[ir.Table], dict[str, ir.Value]]) -> ir.Table:
+    """One row per contract of any part, each part left-joined on `contract_id`, with `SCHEMA`'s
+    columns: those `columns` gives, else the parts' own, cast to their types."""
+    t = union_all(*(x.select("contract_id") for x in parts)).distinct()
+    for part in parts:
+        t = t.left_join(part, "contract_id").drop("contract_id_right")
+    made = columns(t)
+    return t.select(
+        "contract_id", **{n: made.get(n, t[n]).cast(typ) for n, typ in SCHEMA.items() if n != "contract_id"}
+    )
+
+
+def ledger_on(src: Sources, p: Programme, day: date) -> ir.Table:
+    """The ledger on `day`, from every fact dated on or before it."""
+    at, earn_from = _day(day), _day(_earn_from(p, day))
+    pay = src.payments.filter(src.payments.day <= at)
+    paid_day = ibis.cases((~pay.refund, pay.day), else_=ibis.null("date"))
+    in_window = pay.day > earn_from
+    payments = pay.group_by("contract_id").aggregate(
+        cum_net=_signed(pay).sum(),
+        n_payments=ones(~pay.refund).sum(),
+        first_paid=paid_day.min(),
+        last_paid=paid_day.max(),
+        net_12m=_signed(pay).sum(where=in_window),
+        n_12m=ones(in_window).sum(),
+    )
+    gaps = long_gaps(pay.filter(~pay.refund).select("contract_id", "day"), p.jss.long_term_max_gap_days)
+    feedback = _latest_feedback(src.feedback.filter(src.feedback.day <= at))
+    c = src.contracts.filter(src.contracts.day <= at)
+    first_with_client = c.day.min().over(group_by=[c.freelancer_id, c.client_id])
+    rehires = c.select("contract_id", rehire=first_with_client < c.day)
+    return _assembled(
+        [payments, gaps, feedback, rehires],
+        lambda t: {"long_gap": t.long_gap.fill_null(False), "n_12m": t.n_12m.nullif(0)},
+    )
+
+
+def ledger_after(ledger: ir.Table, since: date, src: Sources, p: Programme, day: date) -> ir.Table:
+    """The ledger on `day` from the `ledger` on `since` (< `day`) and the facts dated in (since, day]."""
+    if since >= day:
+        raise ValueError(f"a ledger is carried forward only: {since} is not before {day}")
+    after, at = _day(since), _day(day)
+    lo, hi = _earn_from(p, since), _earn_from(p, day)  # the window was (lo, since], is (hi, day]
+    pay = src.payments
+    new = pay.filter((pay.day > after) & (pay.day <= at))
+    entering = new.day > _day(hi)
+    paid_day = ibis.cases((~new.refund, new.day), else_=ibis.null("date"))
+    added = new.group_by("contract_id").aggregate(
+        _net=_signed(new).sum(),
+        _n=ones(~new.refund).sum(),
+        _first=paid_day.min(),
+        _last=paid_day.max(),
+        _in=_signed(new).sum(where=entering),
+        _n_in=ones(entering).sum(),
+    )
+    # the payments that leave the window: those counted on `since` and dated on or before `hi`
+    gone = pay.filter((pay.day > _day(lo)) & (pay.day <= _day(min(hi, since))))
+    left = gone.group_by("contract_id").aggregate(_out=_signed(gone).sum(), _n_out=gone.count())
+    # a long gap among the new payments, or from the last payment before them to the first of them
+    new_paid = new.filter(~new.refund).select("contract_id", "day")
+    before = ledger.filter(ledger.last_paid.notnull()).select("contract_id", day=ledger.last_paid)
+    touched = before.semi_join(new_paid, "contract_id")
+    gaps = long_gaps(union_all(new_paid, touched), p.jss.long_term_max_gap_days).rename(_gap="long_gap")
+    fb = src.feedback
+    feedback = _latest_feedback(fb.filter((fb.day > after) & (fb.day <= at)))
+    feedback = feedback.rename(_public="public_score", _private="private_score").mutate(_feedback=True)
+    c = src.contracts
+    started = c.filter((c.day > after) & (c.day <= at))
+    rehires = _rehires(started, c.filter(c.day <= at)).rename(_rehire="rehire")
+
+    def columns(t: ir.Table) -> dict[str, ir.Value]:
+        zero = ibis.literal(0, type="decimal(38, 2)")
+        n_12m = t.n_12m.fill_null(0) + t._n_in.fill_null(0) - t._n_out.fill_null(0)
+        net_12m = t.net_12m.fill_null(zero) + t._in.fill_null(zero) - t._out.fill_null(zero)
+        has_payments = t.cum_net.notnull() | t._net.notnull()
+        new_feedback = t._feedback.fill_null(False)
+        return {
+            "cum_net": ibis.cases((has_payments, t.cum_net.fill_null(zero) + t._net.fill_null(zero))),
+            "n_payments": ibis.cases((has_payments, t.n_payments.fill_null(0) + t._n.fill_null(0))),
+            "first_paid": t.first_paid.coalesce(t._first),
+            "last_paid": t._last.coalesce(t.last_paid),
+            "net_12m": ibis.cases((n_12m > 0, net_12m)),
+            "n_12m": ibis.cases((n_12m > 0, n_12m)),
+            "long_gap": t.long_gap.fill_null(False) | t._gap.fill_null(False),
+            # the latest feedback replaces the earlier one whole (§10 "Feedback")
+            "public_score": ibis.cases((new_feedback, t._public), else_=t.public_score),
+            "private_score": ibis.cases((new_feedback, t._private), else_=t.private_score),
+            "rehire": t.rehire.coalesce(t._rehire),
+        }
+
+    return _assembled([ledger, added, left, gaps, feedback, rehires], columns)

@@ -1,0 +1,177 @@
+"""The contracts' ledger carried from day to day equals the ledger made from every fact."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from toprated.evaluation.scratch import Scratch
+from toprated.metrics.ledger import SCHEMA, ledger_after, ledger_on
+from toprated.metrics.sources import Sources
+from toprated.programme import load_programme
+from toprated.runs.carry import Carry
+from toprated.simulate import generate
+from toprated.store import open_store
+from toprated.store.commands import load_events_into
+
+LAST = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("ledger")
+    generate(300, 7, out, as_of=LAST)
+    path = out / "ledger.duckdb"
+    with open_store(str(path)) as store:
+        assert not load_events_into(store, [out / "events.jsonl"], Console(quiet=True)).rejected
+    return path
+
+
+def _rows(t) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    return {r["contract_id"]: r for r in t.to_pyarrow().to_pylist()}
+
+
+def test_a_ledger_carried_week_after_week_and_across_a_year_is_the_one_made_from_every_fact(
+    store_path: Path,
+) -> None:
+    p = load_programme()
+    # weeks apart, a day apart, and more than the earnings window apart (every payment leaves it)
+    days = [LAST - timedelta(days=400), LAST - timedelta(days=393), LAST - timedelta(days=386)]
+    days += [LAST - timedelta(days=1), LAST]
+    with open_store(str(store_path)) as store, Scratch(store.ibis()) as scratch:
+        src = Sources.from_backend(store.ibis())
+        carried = scratch.keep(ledger_on(src, p, days[0]))
+        first = _rows(carried)
+        for since, day in itertools.pairwise(days):
+            carried = scratch.keep(ledger_after(carried, since, src, p, day))
+            assert carried.schema() == SCHEMA
+            made = _rows(ledger_on(src, p, day))
+            got = _rows(carried)
+            assert set(got) == set(made), day
+            wrong = {k: (got[k], made[k]) for k in made if got[k] != made[k]}
+            assert wrong == {}, (day, list(wrong.items())[:3])
+        last = got
+    # what the test went through: every column changed for some contract between the first day and the last
+    changed = {
+        name
+        for k, row in last.items()
+        for name in SCHEMA
+        if name != "contract_id" and (k not in first or first[k][name] != row[name])
+    }
+    assert changed == set(SCHEMA) - {"contract_id"}
+    left_window = [k for k, r in last.items() if r["cum_net"] is not None and r["net_12m"] is None]
+    assert left_window  # payments that left the earnings window (the edges: test_the_edges_of_carrying_a_ledger)
+
+
+def test_carrying_starts_again_from_every_fact_when_an_event_arrived(store_path: Path, tmp_path: Path) -> None:
+    """A ledger is carried while the store stays as it was; an event imported in between (dated
+    before the ledger's day) makes the next one start from every fact, and include it."""
+    p = load_programme()
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(store_path.read_bytes())
+    with open_store(str(copy)) as store:
+        con = store.ibis()
+        src = Sources.from_backend(con)
+        d0, d1, d2 = LAST - timedelta(days=14), LAST - timedelta(days=7), LAST
+        with Carry(con, p) as carry:
+            carry.on(src, d0)
+            carry.on(src, d1)
+            assert carry.carried == 1
+            payment = con.table("payments").filter(lambda t: t.day <= d0).limit(1).to_pyarrow().to_pylist()[0]
+            late = {
+                "id": "late-payment-1",
+                "type": "payment.made",
+                "time": f"{d0.isoformat()}T12:00:00Z",
+                "data": {"contract_id": payment["contract_id"], "amount": "123.45"},
+            }
+            events = tmp_path / "late.jsonl"
+            events.write_text(json.dumps(late) + "\n")
+            report = load_events_into(store, [events], Console(quiet=True))
+            assert not report.rejected and report.accepted == 1
+            before = _rows(carry.table)[payment["contract_id"]]["cum_net"]
+            after = _rows(carry.on(src, d2))
+            assert carry.carried == 1  # made from every fact
+            assert after == _rows(ledger_on(src, p, d2))
+            assert after[payment["contract_id"]]["cum_net"] >= before + Decimal("123.45")
+
+
+def _event(n: int, type_: str, day: date, **data: object) -> dict:
+    return {"id": f"e{n:04d}", "type": type_, "time": f"{day.isoformat()}T10:00:{n % 60:02d}Z", "data": data}
+
+
+def test_the_edges_of_carrying_a_ledger(tmp_path: Path) -> None:
+    """Contracts made for the edges, carried over D0 = 2026-03-02 to D1 = D0 + 7 and D2 = D1 + 400:
+    a gap of exactly 90 days across D0 (not long) and one of 91 (long), a long gap among the new
+    payments alone, a refund alone, feedback replaced by later feedback without a public score, a
+    rehire started after D0, a payment on a contract dated before the contract started."""
+    d0 = date(2026, 3, 2)
+    d1, d2 = d0 + timedelta(days=7), d0 + timedelta(days=407)
+    n = iter(range(10_000))
+    ev = [_event(next(n), "freelancer.joined", date(2025, 1, 1), freelancer_id="f1")]
+
+    def contract(cid: str, day: date, client: str = "c1") -> None:
+        ev.append(
+            _event(
+                next(n),
+                "contract.started",
+                day,
+                contract_id=cid,
+                freelancer_id="f1",
+                client_id=client,
+                kind="fixed",
+                category="design",
+            )
+        )
+
+    def pay(cid: str, day: date, amount: str = "100", refund: bool = False) -> None:
+        ev.append(_event(next(n), "payment.made", day, contract_id=cid, amount=amount, refund=refund))
+
+    contract("exact", date(2025, 6, 1))
+    pay("exact", d0 - timedelta(days=40))
+    pay("exact", d0 + timedelta(days=50))  # 90 days after: not longer than 90
+    contract("long", date(2025, 6, 1), "c2")
+    pay("long", d0 - timedelta(days=40))
+    pay("long", d0 + timedelta(days=51))  # 91 days after
+    contract("new_gap", date(2025, 6, 1), "c3")
+    pay("new_gap", d1 + timedelta(days=1))
+    pay("new_gap", d1 + timedelta(days=200))
+    contract("refund", date(2025, 6, 1), "c4")
+    pay("refund", d0 + timedelta(days=3), "40", refund=True)
+    contract("feedback", date(2025, 6, 1), "c5")
+    ev.append(
+        _event(
+            next(n), "feedback.given", d0 - timedelta(days=5), contract_id="feedback", public_score=4.5, private_score=9
+        )
+    )
+    ev.append(_event(next(n), "feedback.given", d0 + timedelta(days=2), contract_id="feedback", private_score=3))
+    contract("rehire", d0 + timedelta(days=4), "c1")  # the client of "exact"
+    pay("early", d0 - timedelta(days=10), "70")  # before its contract started
+    contract("early", d0 + timedelta(days=5), "c6")
+    events = tmp_path / "edges.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in ev))
+    p = load_programme()
+    with open_store(str(tmp_path / "edges.duckdb")) as store:
+        report = load_events_into(store, [events], Console(quiet=True))
+        assert not report.rejected, report.rejected
+        src = Sources.from_backend(store.ibis())
+        with Scratch(store.ibis()) as scratch:
+            carried = scratch.keep(ledger_on(src, p, d0))
+            for since, day in ((d0, d1), (d1, d2)):
+                carried = scratch.keep(ledger_after(carried, since, src, p, day))
+                assert _rows(carried) == _rows(ledger_on(src, p, day)), day
+                if day == d1:
+                    on_d1 = _rows(carried)
+            on_d2 = _rows(carried)
+    assert not on_d2["exact"]["long_gap"] and on_d2["long"]["long_gap"] and on_d2["new_gap"]["long_gap"]
+    assert not on_d1["new_gap"]["long_gap"]
+    assert on_d1["refund"]["n_payments"] == 0 and on_d1["refund"]["cum_net"] == Decimal("-40")
+    assert on_d1["feedback"]["public_score"] is None and on_d1["feedback"]["private_score"] == 3
+    assert on_d1["rehire"]["rehire"] and not on_d1["exact"]["rehire"]
+    assert on_d1["early"]["cum_net"] == Decimal("70") and not on_d1["early"]["rehire"]
+    assert on_d1["early"]["net_12m"] == Decimal("70") and on_d2["early"]["net_12m"] is None
