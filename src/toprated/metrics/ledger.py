@@ -98,12 +98,18 @@ def _rehires(started: ir.Table, contracts: ir.Table) -> ir.Table:
     return j.group_by(j.contract_id).aggregate(rehire=ones(j._day.notnull()).max() > 0)
 
 
-def _assembled(parts: list[ir.Table], columns: Callable[[ir.Table], dict[str, ir.Value]]) -> ir.Table:
-    """One row per contract of any part, each part left-joined on `contract_id`, with `SCHEMA`'s
-    columns: those `columns` gives, else the parts' own, cast to their types."""
+def _assembled_parts(parts: list[ir.Table]) -> ir.Table:
+    """One row per contract of any part, each part left-joined on `contract_id`."""
     t = union_all(*(x.select("contract_id") for x in parts)).distinct()
     for part in parts:
         t = t.left_join(part, "contract_id").drop("contract_id_right")
+    return t
+
+
+def _assembled(parts: list[ir.Table], columns: Callable[[ir.Table], dict[str, ir.Value]]) -> ir.Table:
+    """`_assembled_parts` with `SCHEMA`'s columns: those `columns` gives, else the parts' own, cast
+    to their types."""
+    t = _assembled_parts(parts)
     made = columns(t)
     return t.select(
         "contract_id", **{n: made.get(n, t[n]).cast(typ) for n, typ in SCHEMA.items() if n != "contract_id"}
@@ -135,8 +141,18 @@ def ledger_on(src: Sources, p: Programme, day: date) -> ir.Table:
     )
 
 
-def ledger_after(ledger: ir.Table, since: date, src: Sources, p: Programme, day: date) -> ir.Table:
-    """The ledger on `day` from the `ledger` on `since` (< `day`) and the facts dated in (since, day]."""
+def ledger_after(
+    ledger: ir.Table,
+    since: date,
+    src: Sources,
+    p: Programme,
+    day: date,
+    keep: Callable[[ir.Table], ir.Table] = lambda t: t,
+) -> ir.Table:
+    """The ledger on `day` from the `ledger` on `since` (< `day`) and the facts dated in (since, day].
+
+    `keep`: materialises the week's changes (a few contracts) before they meet the whole ledger
+    (`Scratch.keep`); as one statement, DuckDB plans the two worse."""
     if since >= day:
         raise ValueError(f"a ledger is carried forward only: {since} is not before {day}")
     after, at = _day(since), _day(day)
@@ -188,4 +204,12 @@ def ledger_after(ledger: ir.Table, since: date, src: Sources, p: Programme, day:
             "rehire": t.rehire.coalesce(t._rehire),
         }
 
-    return _assembled([ledger, added, left, gaps, feedback, rehires], columns)
+    # The week's changes, a few contracts, side by side first; then each of the ledger's rows with
+    # its contract's changes, and the contracts new to the ledger: no pass over the ledger but one.
+    changes = keep(_assembled_parts([added, left, gaps, feedback, rehires]))
+    kept = ledger.left_join(changes, "contract_id").drop("contract_id_right")
+    new = changes.anti_join(ledger, "contract_id")
+    new = new.mutate(**{n: ibis.null(typ) for n, typ in SCHEMA.items() if n != "contract_id"})
+    t = union_all(kept, new.select(*kept.columns))
+    made = columns(t)
+    return t.select("contract_id", **{n: made[n].cast(typ) for n, typ in SCHEMA.items() if n != "contract_id"})

@@ -11,6 +11,7 @@ transaction: a run killed midway leaves the previous state as it was.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,9 +135,6 @@ def run_week(
     decided (default: `con`); `carry`, the contracts' ledger of an earlier run of this process (a
     backfill's previous week), carried to this week's days (`toprated.runs.carry`).
     """
-    if carry is None:
-        with Carry(con, p) as own:
-            return run_week(con, p, week, ws, decide_on, own)
     started = time.perf_counter()
     ws = ws or SqlWeekStore(con)
     src = Sources.from_backend(con)
@@ -157,7 +155,11 @@ def run_week(
     kept = earlier_decisions.granted if earlier_decisions else []
     removals = [(d.entity_id, d.contract_id, d.day) for d in [*kept, *decisions] if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
-    with Scratch(con) as scratch:
+    # a ledger of its own only when earlier points are evaluated here: worth starting for a chain
+    own = Carry(con, p, start=bool(missing)) if carry is None else None
+    with Scratch(con) as scratch, own or contextlib.nullcontext():
+        carry = carry or own
+        assert carry is not None
         # Earlier weekly points not stored yet (a first run) are evaluated one day at a time: a
         # one-day evaluation takes the metrics' aggregate shortcuts, which costs far less than one
         # evaluation of all 16 days. Spark pays per statement rather than per row: there, the week is
