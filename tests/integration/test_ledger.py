@@ -177,3 +177,88 @@ def test_the_edges_of_carrying_a_ledger(tmp_path: Path) -> None:
     assert on_d1["rehire"]["rehire"] and not on_d1["exact"]["rehire"]
     assert on_d1["early"]["cum_net"] == Decimal("70") and not on_d1["early"]["rehire"]
     assert on_d1["early"]["net_12m"] == Decimal("70") and on_d2["early"]["net_12m"] is None
+
+
+def _counting_carries(monkeypatch: pytest.MonkeyPatch) -> list[Carry]:
+    """Every `Carry` a weekly run makes, to see whether it carried a ledger."""
+    from toprated.runs import service
+
+    made: list[Carry] = []
+
+    class Counted(Carry):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(service, "Carry", Counted)
+    return made
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["next week", "a payment arrived late"])
+def test_the_next_weekly_run_carries_the_ledger_the_last_one_kept(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: bool
+) -> None:
+    """A backfill keeps its last week's ledger in the store; the next week's run, in another
+    process, carries it and stores what a live evaluation gives. A payment that arrived since, dated
+    on or before the kept ledger's day, makes the run make it again from every fact."""
+    from toprated.evaluation.service import evaluate_store
+    from toprated.runs.service import backfill, run_week
+    from toprated.runs.weekstore import SqlWeekStore
+
+    p = load_programme()
+    path = tmp_path / "next.duckdb"
+    path.write_bytes(store_path.read_bytes())
+    first, last = LAST - timedelta(weeks=2), LAST - timedelta(weeks=1)
+    with open_store(str(path)) as store:
+        backfill(store.ibis(), p, first, last)
+        kept = SqlWeekStore(store.ibis()).ledger()
+        assert kept is not None and kept[1].day == last
+        if late:
+            con = store.ibis()
+            payment = con.table("payments").limit(1).to_pyarrow().to_pylist()[0]
+            day = last - timedelta(days=3)
+            event = {"id": "late-1", "type": "payment.made", "time": f"{day.isoformat()}T09:00:00Z"}
+            event["data"] = {"contract_id": payment["contract_id"], "amount": "5000"}
+            (tmp_path / "late.jsonl").write_text(json.dumps(event) + "\n")
+            assert load_events_into(store, [tmp_path / "late.jsonl"], Console(quiet=True)).accepted == 1
+    made = _counting_carries(monkeypatch)
+    with open_store(str(path)) as store:  # another connection: nothing carried in memory
+        con = store.ibis()
+        report = run_week(con, p, LAST)
+        assert report.from_masks
+        (carry,) = made
+        assert carry.carried == (0 if late else 1)
+        s = con.table("snapshots")
+        stored = {r["entity_id"]: r for r in s.filter(s.week == LAST).to_pyarrow().to_pylist()}
+        live = evaluate_store(con, p, LAST, project=False)
+        # kept for the next run: carried, or made again from every fact
+        assert SqlWeekStore(con).ledger()[1].day == LAST  # type: ignore[index]
+    rows = {r["entity_id"]: r for r in [*live.freelancers, *live.agencies]}
+    assert set(stored) == set(rows)
+    for entity, row in stored.items():
+        differ = {k: (v, rows[entity][k]) for k, v in row.items() if k in rows[entity] and v != rows[entity][k]}
+        assert differ == {}, entity
+
+
+def test_weeks_one_after_another_carry_the_ledger_and_compile_its_steps_once(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scheduler's process runs week after week: each carries the ledger the week before kept, and
+    the second week compiles none of the steps (its SQL differs only by its dates)."""
+    from toprated.runs.service import backfill, run_week
+
+    from .compiles import count_step_compiles
+
+    p = load_programme()
+    path = tmp_path / "weeks.duckdb"
+    path.write_bytes(store_path.read_bytes())
+    made = _counting_carries(monkeypatch)
+    with open_store(str(path)) as store:
+        con = store.ibis()
+        backfill(con, p, LAST - timedelta(weeks=1), LAST - timedelta(weeks=1))
+        steps = count_step_compiles(monkeypatch, con)
+        for week in (LAST, LAST + timedelta(weeks=1)):
+            steps.append(0)
+            run_week(con, p, week)
+    assert [c.carried for c in made[-2:]] == [1, 1]
+    assert steps[0] > 0 and steps[1] == 0, steps

@@ -213,3 +213,8 @@ def ledger_after(
     t = union_all(kept, new.select(*kept.columns))
     made = columns(t)
     return t.select("contract_id", **{n: made[n].cast(typ) for n, typ in SCHEMA.items() if n != "contract_id"})
+
+
+def settings_of(p: Programme) -> str:
+    """The programme's settings a ledger depends on: a kept ledger is carried under the same only."""
+    return f"long_term_max_gap_days={p.jss.long_term_max_gap_days};earnings_days={p.top_rated.earnings_days}"

@@ -1,13 +1,14 @@
-"""The contracts' ledger carried from one evaluated day to the next within a process.
+"""The contracts' ledger carried from one evaluated day to the next: within a run, and from run to run.
 
 A first weekly run evaluates its 15 earlier weekly points and then its week, a backfill week after
-week: one-day evaluations a week apart, oldest first. Each needs every contract's state on its day
-(`toprated.metrics.ledger`); carried from the previous day, it costs the week's facts instead of
-every payment ever made.
+week, a scheduler one week after the other: one-day evaluations a week apart, oldest first. Each
+needs every contract's state on its day (`toprated.metrics.ledger`); carried from the previous day,
+it costs the week's facts instead of every payment ever made. A run keeps its week's ledger in the
+store for the next run (`WeekStore.keep_ledger`).
 
-Carrying is exact only if no fact dated on or before the previous day arrived in between (an import
-into PostgreSQL while a backfill runs): the store's last event `seq` is read before each day, and
-any new event makes the ledger start again from every fact.
+Carrying is exact only if no fact dated on or before the ledger's day arrived since it was made (a
+late event): the ledger notes the store's last event `seq` when it was made, and is carried only if
+no event after that one is dated on or before its day; else it is made again from every fact.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.evaluation.scratch import Scratch
-from toprated.metrics.ledger import ledger_after, ledger_on
+from toprated.metrics.ledger import SCHEMA, ledger_after, ledger_on, settings_of
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
+from toprated.runs.weekstore import LedgerState, WeekStore
 
 
 def store_version(con: ibis.BaseBackend) -> int | None:
@@ -38,12 +40,24 @@ def store_version(con: ibis.BaseBackend) -> int | None:
     return -1 if last is None else int(last)
 
 
+def late_events(con: ibis.BaseBackend, seq: int, day: date) -> bool:
+    """Whether an event after `seq` is dated on or before `day`: a ledger of `day` made from the
+    events up to `seq` misses it."""
+    if con.name == "duckdb":
+        late = f"SELECT 1 FROM events WHERE seq > {int(seq)} AND day <= DATE '{day.isoformat()}' LIMIT 1"
+        ((n,),) = con.con.execute(f"SELECT count(*) FROM ({late})").fetchall()
+        return bool(n)
+    e = con.table("events")
+    return bool(e.filter((e.seq > seq) & (e.day <= day)).limit(1).count().to_pyarrow().as_py())
+
+
 class Carry:
     """The ledger of the latest day asked for, kept in temporary tables of its own until `close()`.
 
     Made from every fact, a ledger costs more than what it stands for in one evaluation (at a million
     freelancers, 10.1 s against 7.4 s); carried a week, much less (4.8 s in all). So a chain of days
-    starts with one (`start`) only where more days follow: a backfill, a first run's weekly points.
+    starts with one (`start`) only where more days follow: a backfill, a first run's weekly points,
+    a store where a run kept one.
     """
 
     def __init__(self, con: ibis.BaseBackend, p: Programme, start: bool = True) -> None:
@@ -57,14 +71,14 @@ class Carry:
         self.carried = 0  # how many ledgers were carried rather than made from every fact (for tests)
 
     def on(self, src: Sources, day: date) -> ir.Table | None:
-        """The contracts' ledger on `day`, carried from the latest one when it is earlier and the
-        store has not changed since; else, with `start`, made from every fact; else None (the
+        """The contracts' ledger on `day`, carried from the latest one when it is earlier and no
+        late event arrived since; else, with `start`, made from every fact; else None (the
         evaluation then reads every fact itself)."""
         version = store_version(self.con)
-        same_store = self.table is not None and version == self.version
-        if same_store and self.day == day:
+        exact = self._still_exact(version)
+        if exact and self.day == day:
             return self.table
-        carry = same_store and self.day is not None and self.day < day
+        carry = exact and self.day is not None and self.day < day
         if not carry and not self.start:
             return None
         scratch = Scratch(self.con)
@@ -82,10 +96,33 @@ class Carry:
         self._scratch, self.table, self.day, self.version = scratch, table, day, version
         return table
 
+    def _still_exact(self, version: int | None) -> bool:
+        """Whether the ledger still holds every fact up to its day: no event since it was made, or
+        none dated on or before its day (a week's new events are dated after it)."""
+        if self.table is None or self.day is None:
+            return False
+        if version == self.version:
+            return True
+        return version is not None and self.version is not None and not late_events(self.con, self.version, self.day)
+
+    def seed(self, kept: tuple[ir.Table, LedgerState] | None) -> None:
+        """Start from the ledger a run kept (`WeekStore.ledger`), if it is of this programme's settings."""
+        if kept is None or self.table is not None:
+            return
+        table, state = kept
+        if state.settings == settings_of(self.p) and set(table.columns) == set(SCHEMA):
+            self.table, self.day, self.version = table, state.day, state.seq
+
+    def keep(self, ws: WeekStore) -> None:
+        """Keep the ledger in `ws` for the next run (another process), unless it came from there."""
+        if self._scratch is None or self.table is None or self.day is None or self.version is None:
+            return
+        ws.keep_ledger(self.table, LedgerState(self.day, self.version, settings_of(self.p)))
+
     def _drop(self) -> None:
         if self._scratch is not None:
             self._scratch.close()
-        self._scratch = self.table = self.day = None
+        self._scratch = self.table = self.day = self.version = None
 
     def close(self) -> None:
         self._drop()

@@ -155,8 +155,15 @@ def run_week(
     kept = earlier_decisions.granted if earlier_decisions else []
     removals = [(d.entity_id, d.contract_id, d.day) for d in [*kept, *decisions] if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
-    # a ledger of its own only when earlier points are evaluated here: worth starting for a chain
-    own = Carry(con, p, start=bool(missing)) if carry is None else None
+    # A ledger of its own: the one the previous run kept, carried; or one started where a chain of
+    # days follows (see `toprated.runs.carry`): earlier points evaluated here, or a kept ledger
+    # behind this week (gone stale: made again, so that the next weeks carry it). Kept at the end,
+    # unless the week is one before the kept ledger's (a week run again).
+    own = None
+    kept = ws.ledger() if carry is None else None
+    if carry is None:
+        own = Carry(con, p, start=bool(missing) or (kept is not None and kept[1].day < week))
+        own.seed(kept)
     with Scratch(con) as scratch, own or contextlib.nullcontext():
         carry = carry or own
         assert carry is not None
@@ -230,6 +237,8 @@ def run_week(
         tables[snap.POINTS] = scratch.keep(union_all(*pts).mutate(programme=tag["programme"]))
         tables[snap.RUNS] = scratch.keep(arrow_table(run, run_schema))
         ws.write(week, p.name, tables, {snap.POINTS: point_days})
+        if own is not None and own.day == week and (kept is None or kept[1].day <= week):
+            own.keep(ws)
     seconds = time.perf_counter() - started
     return WeekReport(week, int(totals["n"]), held, gained, lost, use_stored, seconds, masks is not None)
 
@@ -250,9 +259,11 @@ def backfill(
     while w <= last:
         weeks.append(w)
         w += timedelta(days=p.top_rated.week_days)
-    done = (ws or SqlWeekStore(con)).weeks(p.name)
+    ws = ws or SqlWeekStore(con)
+    done = ws.weeks(p.name)
     out = []
     with Carry(con, p) as carry:  # each week's ledger carried to the next week's
+        carry.seed(ws.ledger())
         for w in weeks:
             if w in done and not rerun:
                 if progress:
@@ -262,4 +273,6 @@ def backfill(
             out.append(report)
             if progress:
                 progress(w, report)
+        if out and carry.day == out[-1].week:
+            carry.keep(ws)  # the last week's, for the next run
     return out

@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +22,9 @@ import pyarrow.parquet as pq
 from toprated.errors import UserError
 from toprated.metrics.asof import ones
 from toprated.runs.snapshots import POINTS, RUN_TABLES, RUNS
+
+#: The contracts' ledger a run keeps for the next (`toprated.runs.carry`), and what it holds.
+LEDGER, LEDGER_STATE = "contract_ledger", "contract_ledger_state"
 
 
 class WeekStore(Protocol):
@@ -38,6 +42,22 @@ class WeekStore(Protocol):
 
     def write(self, week: date, programme: str, tables: dict[str, ir.Table], days: dict[str, list[date]]) -> None:
         """Replace the rows of `programme` in each table for its `days` (default: `week`), all or nothing."""
+
+    def ledger(self) -> tuple[ir.Table, LedgerState] | None:
+        """The contracts' ledger kept by the latest run, and what it holds; None if none is kept."""
+
+    def keep_ledger(self, table: ir.Table, state: LedgerState) -> None:
+        """Keep `table` as the contracts' ledger (replacing any), all or nothing."""
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    """What a kept ledger holds (`toprated.metrics.ledger`): the contracts' state on `day`, from the
+    events up to `seq`, for these settings of the programme."""
+
+    day: date
+    seq: int
+    settings: str  # `toprated.metrics.ledger.settings_of`
 
 
 def _days_of(t: ir.Table | None, programme: str) -> set[date]:
@@ -116,6 +136,24 @@ class SqlWeekStore:
                 execute(f"DELETE FROM {_quote(name)} WHERE programme = '{prog}' AND week IN ({listed})")
                 execute(f"INSERT INTO {_quote(name)} ({cols}) SELECT {cols} FROM {_quote(t.get_name())}")
 
+    def ledger(self) -> tuple[ir.Table, LedgerState] | None:
+        state = self.table(LEDGER_STATE)
+        rows = [] if state is None else state.to_pyarrow().to_pylist()
+        if len(rows) != 1 or self.table(LEDGER) is None:
+            return None
+        return self.con.table(LEDGER), LedgerState(**rows[0])
+
+    def keep_ledger(self, table: ir.Table, state: LedgerState) -> None:
+        settings = state.settings.replace("'", "''")
+        with self.transaction() as execute:
+            execute(f"DROP TABLE IF EXISTS {LEDGER_STATE}")
+            execute(f"DROP TABLE IF EXISTS {LEDGER}")
+            execute(f"CREATE TABLE {LEDGER} AS SELECT * FROM {_quote(table.get_name())}")
+            execute(
+                f"CREATE TABLE {LEDGER_STATE} AS SELECT DATE '{state.day.isoformat()}' AS day, "
+                f"CAST({int(state.seq)} AS BIGINT) AS seq, CAST('{settings}' AS VARCHAR) AS settings"
+            )
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Callable[[str], None]]:
         """SQL statements in one transaction of the backend's own connection: all or nothing."""
@@ -156,6 +194,12 @@ class ParquetWeekStore:
 
     def point_days(self, programme: str) -> set[date]:
         return _days_of(self.table(POINTS), programme)
+
+    def ledger(self) -> tuple[ir.Table, LedgerState] | None:
+        return None  # the Parquet export does not change: nothing to carry a ledger over from run to run
+
+    def keep_ledger(self, table: ir.Table, state: LedgerState) -> None:
+        return None
 
     def points(self, programme: str, days: list[date]) -> ir.Table | None:
         t = _points_of(self.table(POINTS), programme, days)
