@@ -57,7 +57,7 @@ class Carry:
     Made from every fact, a ledger costs more than what it stands for in one evaluation (at a million
     freelancers, 10.1 s against 7.4 s); carried a week, much less (4.8 s in all). So a chain of days
     starts with one (`start`) only where more days follow: a backfill, a first run's weekly points,
-    a store where a run kept one.
+    the weekly runs of a store that keeps ledgers (each keeps its week's for the next).
     """
 
     def __init__(self, con: ibis.BaseBackend, p: Programme, start: bool = True) -> None:

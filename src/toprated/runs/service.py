@@ -156,13 +156,14 @@ def run_week(
     removals = [(d.entity_id, d.contract_id, d.day) for d in [*kept, *decisions] if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
     # A ledger of its own: the one the previous run kept, carried; or one started where a chain of
-    # days follows (see `toprated.runs.carry`): earlier points evaluated here, or a kept ledger
-    # behind this week (gone stale: made again, so that the next weeks carry it). Kept at the end,
-    # unless the week is one before the kept ledger's (a week run again).
+    # days follows (see `toprated.runs.carry`): earlier points evaluated here, or the next weeks'
+    # runs, which carry what this one keeps (where the store keeps ledgers, and the week is not one
+    # before the kept ledger's: a week run again).
     own = None
     kept = ws.ledger() if carry is None else None
     if carry is None:
-        own = Carry(con, p, start=bool(missing) or (kept is not None and kept[1].day < week))
+        ahead = ws.keeps_ledgers and (kept is None or kept[1].day < week)
+        own = Carry(con, p, start=bool(missing) or ahead)
         own.seed(kept)
     with Scratch(con) as scratch, own or contextlib.nullcontext():
         carry = carry or own

@@ -28,6 +28,9 @@ LEDGER, LEDGER_STATE = "contract_ledger", "contract_ledger_state"
 
 
 class WeekStore(Protocol):
+    #: whether it keeps a run's contracts' ledger for the next run (`ledger`, `keep_ledger`)
+    keeps_ledgers: bool
+
     def weeks(self, programme: str) -> set[date]: ...
 
     def table(self, name: str) -> ir.Table | None:
@@ -88,6 +91,8 @@ def _quote(name: str) -> str:
 
 class SqlWeekStore:
     """Tables in the store's own database (DuckDB or PostgreSQL), written in one transaction."""
+
+    keeps_ledgers = True
 
     def __init__(self, con: ibis.BaseBackend) -> None:
         self.con = con
@@ -174,6 +179,8 @@ class SqlWeekStore:
 class ParquetWeekStore:
     """Parquet files under `DIR/runs/<table>/<programme>/<week>.parquet`, read back through the
     evaluation backend (Spark). A week is written into a fresh folder and swapped in by renames."""
+
+    keeps_ledgers = False  # the export does not change from run to run: see `ledger`
 
     def __init__(self, con: ibis.BaseBackend, root: Path) -> None:
         self.con = con
