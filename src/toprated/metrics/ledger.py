@@ -78,6 +78,21 @@ def long_gaps(paid: ir.Table, gap_days: int) -> ir.Table:
     return k.group_by("contract_id").aggregate(long_gap=ones(step).max() > 0)
 
 
+def _sums(pay: ir.Table, earn_from: date) -> ir.Table:
+    """Per contract of the payments `pay`: `payments_on`'s sums, and `n_12m`, how many are dated
+    after `earn_from` (in the earnings window)."""
+    paid_day = ibis.cases((~pay.refund, pay.day), else_=ibis.null("date"))
+    in_window = pay.day > _day(earn_from)
+    return pay.group_by("contract_id").aggregate(
+        cum_net=_signed(pay).sum(),
+        n_payments=ones(~pay.refund).sum(),
+        first_paid=paid_day.min(),
+        last_paid=paid_day.max(),
+        net_12m=_signed(pay).sum(where=in_window),
+        n_12m=ones(in_window).sum(),
+    )
+
+
 def _latest_feedback(fb: ir.Table) -> ir.Table:
     """The last feedback of each contract in `fb`, by day, then UTC instant, then event id (§10)."""
     rank = ibis.row_number().over(
@@ -118,18 +133,9 @@ def _assembled(parts: list[ir.Table], columns: Callable[[ir.Table], dict[str, ir
 
 def ledger_on(src: Sources, p: Programme, day: date) -> ir.Table:
     """The ledger on `day`, from every fact dated on or before it."""
-    at, earn_from = _day(day), _day(_earn_from(p, day))
+    at = _day(day)
     pay = src.payments.filter(src.payments.day <= at)
-    paid_day = ibis.cases((~pay.refund, pay.day), else_=ibis.null("date"))
-    in_window = pay.day > earn_from
-    payments = pay.group_by("contract_id").aggregate(
-        cum_net=_signed(pay).sum(),
-        n_payments=ones(~pay.refund).sum(),
-        first_paid=paid_day.min(),
-        last_paid=paid_day.max(),
-        net_12m=_signed(pay).sum(where=in_window),
-        n_12m=ones(in_window).sum(),
-    )
+    payments = _sums(pay, _earn_from(p, day))
     gaps = long_gaps(pay.filter(~pay.refund).select("contract_id", "day"), p.jss.long_term_max_gap_days)
     feedback = _latest_feedback(src.feedback.filter(src.feedback.day <= at))
     c = src.contracts.filter(src.contracts.day <= at)
@@ -159,15 +165,8 @@ def ledger_after(
     lo, hi = _earn_from(p, since), _earn_from(p, day)  # the window was (lo, since], is (hi, day]
     pay = src.payments
     new = pay.filter((pay.day > after) & (pay.day <= at))
-    entering = new.day > _day(hi)
-    paid_day = ibis.cases((~new.refund, new.day), else_=ibis.null("date"))
-    added = new.group_by("contract_id").aggregate(
-        _net=_signed(new).sum(),
-        _n=ones(~new.refund).sum(),
-        _first=paid_day.min(),
-        _last=paid_day.max(),
-        _in=_signed(new).sum(where=entering),
-        _n_in=ones(entering).sum(),
+    added = _sums(new, hi).rename(
+        _net="cum_net", _n="n_payments", _first="first_paid", _last="last_paid", _in="net_12m", _n_in="n_12m"
     )
     # the payments that leave the window: those counted on `since` and dated on or before `hi`
     gone = pay.filter((pay.day > _day(lo)) & (pay.day <= _day(min(hi, since))))
