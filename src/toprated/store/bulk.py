@@ -148,7 +148,8 @@ def fetch_known(conn: sa.Connection, keys: Iterable[str]) -> Known:
 
 
 def next_seq(conn: sa.Connection) -> int:
-    """The arrival number of the next event (DESIGN.md: `seq` is for audit only)."""
+    """The arrival number of the next event: for audit (DESIGN.md), and for telling which events
+    arrived after a kept ledger was made (`toprated.runs.carry`)."""
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(schema.events.c.seq), 0))).scalar_one()) + 1
 
 

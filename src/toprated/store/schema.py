@@ -31,7 +31,7 @@ events = sa.Table(
     "events",
     metadata,
     _id("id", primary_key=True),
-    sa.Column("seq", sa.BigInteger, nullable=False),  # arrival order, for audit only
+    sa.Column("seq", sa.BigInteger, nullable=False),  # arrival order: for audit and to tell late events (carry.py)
     sa.Column("type", sa.String, nullable=False),
     sa.Column("time", sa.DateTime, nullable=False),
     sa.Column("day", sa.Date, nullable=False),
