@@ -160,11 +160,11 @@ def run_week(
     # runs, which carry what this one keeps (where the store keeps ledgers, and the week is not one
     # before the kept ledger's: a week run again).
     own = None
-    kept = ws.ledger() if carry is None else None
+    kept_ledger = ws.ledger() if carry is None else None
     if carry is None:
-        ahead = ws.keeps_ledgers and (kept is None or kept[1].day < week)
+        ahead = ws.keeps_ledgers and (kept_ledger is None or kept_ledger[1].day < week)
         own = Carry(con, p, start=bool(missing) or ahead)
-        own.seed(kept)
+        own.seed(kept_ledger)
     with Scratch(con) as scratch, own or contextlib.nullcontext():
         carry = carry or own
         assert carry is not None
@@ -238,7 +238,7 @@ def run_week(
         tables[snap.POINTS] = scratch.keep(union_all(*pts).mutate(programme=tag["programme"]))
         tables[snap.RUNS] = scratch.keep(arrow_table(run, run_schema))
         ws.write(week, p.name, tables, {snap.POINTS: point_days})
-        if own is not None and own.day == week and (kept is None or kept[1].day <= week):
+        if own is not None and own.day == week and (kept_ledger is None or kept_ledger[1].day <= week):
             own.keep(ws)
     seconds = time.perf_counter() - started
     return WeekReport(week, int(totals["n"]), held, gained, lost, use_stored, seconds, masks is not None)
@@ -263,8 +263,9 @@ def backfill(
     ws = ws or SqlWeekStore(con)
     done = ws.weeks(p.name)
     out = []
+    kept_ledger = ws.ledger()
     with Carry(con, p) as carry:  # each week's ledger carried to the next week's
-        carry.seed(ws.ledger())
+        carry.seed(kept_ledger)
         for w in weeks:
             if w in done and not rerun:
                 if progress:
@@ -274,6 +275,7 @@ def backfill(
             out.append(report)
             if progress:
                 progress(w, report)
-        if out and carry.day == out[-1].week:
-            carry.keep(ws)  # the last week's, for the next run
+        # the last week's, for the next run (unless one of a later week is kept: weeks run again)
+        if out and carry.day == out[-1].week and (kept_ledger is None or kept_ledger[1].day <= carry.day):
+            carry.keep(ws)
     return out
