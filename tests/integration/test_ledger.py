@@ -16,21 +16,18 @@ from toprated.metrics.ledger import SCHEMA, ledger_after, ledger_on
 from toprated.metrics.sources import Sources
 from toprated.programme import load_programme
 from toprated.runs.carry import Carry
-from toprated.simulate import generate
 from toprated.store import open_store
 from toprated.store.commands import load_events_into
+
+from .compiles import count_step_compiles
+from .stores import simulated_store
 
 LAST = date(2026, 11, 23)
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("ledger")
-    generate(300, 7, out, as_of=LAST)
-    path = out / "ledger.duckdb"
-    with open_store(str(path)) as store:
-        assert not load_events_into(store, [out / "events.jsonl"], Console(quiet=True)).rejected
-    return path
+    return simulated_store(tmp_path_factory.mktemp("ledger"), 300, 7, LAST)
 
 
 def _rows(t) -> dict[str, dict]:  # type: ignore[no-untyped-def]
@@ -246,8 +243,6 @@ def test_weeks_one_after_another_carry_the_ledger_and_compile_its_steps_once(
     """A scheduler's process runs week after week: each carries the ledger the week before kept, and
     the second week compiles none of the steps (its SQL differs only by its dates)."""
     from toprated.runs.service import backfill, run_week
-
-    from .compiles import count_step_compiles
 
     p = load_programme()
     path = tmp_path / "weeks.duckdb"

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from toprated.evaluation.removals import decide_removals
 from toprated.evaluation.request_status import RequestStatus
@@ -18,11 +17,10 @@ from toprated.programme import load_programme
 from toprated.runs import snapshots as snap
 from toprated.runs.service import backfill, run_week
 from toprated.runs.weekstore import LEDGER_STATE, SqlWeekStore
-from toprated.simulate import generate
 from toprated.store import open_store
-from toprated.store.commands import load_events_into
 
 from .compiles import count_step_compiles
+from .stores import simulated_store
 
 LAST = date(2026, 11, 23)  # a Monday
 FIRST = LAST - timedelta(weeks=16)
@@ -30,11 +28,9 @@ FIRST = LAST - timedelta(weeks=16)
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("runs")
-    generate(300, 5, out, as_of=LAST)  # a seed whose marketplace grants a removal during the backfill
-    path = out / "runs.duckdb"
+    # a seed whose marketplace grants a removal during the backfill
+    path = simulated_store(tmp_path_factory.mktemp("runs"), 300, 5, LAST)
     with open_store(str(path)) as store:
-        assert not load_events_into(store, [out / "events.jsonl"], Console(quiet=True)).rejected
         reports = backfill(store.ibis(), load_programme(), FIRST, LAST)
     assert [r.week for r in reports] == [FIRST + timedelta(weeks=i) for i in range(17)]
     # the first week evaluates its 16 weekly points and stores them; every later week reads them

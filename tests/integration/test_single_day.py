@@ -6,30 +6,23 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from toprated.evaluation.engine import evaluate_days
 from toprated.evaluation.scratch import Scratch
 from toprated.evaluation.service import Result, evaluate_store
 from toprated.metrics.sources import Sources
 from toprated.programme import load_programme
-from toprated.simulate import generate
 from toprated.store import open_store
-from toprated.store.commands import load_events_into
 
 from .compiles import count_step_compiles
+from .stores import simulated_store
 
 AS_OF = date(2026, 11, 23)
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("single")
-    generate(400, 5, out, as_of=AS_OF)
-    path = out / "s.duckdb"
-    with open_store(str(path)) as store:
-        assert not load_events_into(store, [out / "events.jsonl"], Console(quiet=True)).rejected
-    return path
+    return simulated_store(tmp_path_factory.mktemp("single"), 400, 5, AS_OF)
 
 
 @pytest.mark.parametrize("day", [AS_OF, AS_OF - timedelta(days=200)])

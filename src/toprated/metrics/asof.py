@@ -67,13 +67,17 @@ def latest(facts: ir.Table, keys: Sequence[str], values: Sequence[str], cal: Cal
     if cal.single is None:
         return as_of(last_of_day(facts, keys), keys, values, cal)
     at = ibis.literal(cal.single["at"], type="date")
-    upto = facts.filter(facts.day <= at)
+    return last_facts(facts.filter(facts.day <= at), keys, values).mutate(at=at)
+
+
+def last_facts(facts: ir.Table, keys: Sequence[str], values: Sequence[str]) -> ir.Table:
+    """Per key, `values` of the last of `facts`: by day, then UTC instant, then event id."""
     rank = ibis.row_number().over(
-        group_by=[upto[k] for k in keys],
-        order_by=[ibis.desc(upto.day), ibis.desc(upto.ts), ibis.desc(upto.event_id)],
+        group_by=[facts[k] for k in keys],
+        order_by=[ibis.desc(facts.day), ibis.desc(facts.ts), ibis.desc(facts.event_id)],
     )
-    last = upto.mutate(_rank=rank).filter(lambda r: r._rank == 0)
-    return last.select(*(last[k] for k in keys), at=at, **{v: last[v] for v in values})
+    last = facts.mutate(_rank=rank).filter(lambda r: r._rank == 0)
+    return last.select(*(last[k] for k in keys), **{v: last[v] for v in values})
 
 
 def ones(condition: ir.BooleanValue) -> ir.IntegerValue:

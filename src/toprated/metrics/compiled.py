@@ -74,13 +74,8 @@ def dated(
     date written otherwise than ibis writes it today, or one of `expr`'s own), `expr` is made as it is.
     """
     op = expr.op()
-    with _lock:  # the very same expression again (an explanation's): no need to look for its dates
-        recent: OrderedDict[Hashable, object] = con.__dict__.setdefault("_toprated_compiled", OrderedDict())
-        same = recent.get((key, "as it is", op))
-    if same is not None:
-        return same  # type: ignore[return-value]
-    out = _dated(con, key, op, expr, make)
-    return remembered(con, (key, "as it is", op), lambda: out)
+    # the very same expression again (an explanation's): no need to look for its dates
+    return remembered(con, (key, "as it is", op), lambda: _dated(con, key, op, expr, make))
 
 
 def _dated(

@@ -34,12 +34,23 @@ def centi(value: Decimal) -> int:
     return int(Decimal(value) * 100)
 
 
+def signed_amount(pay: ir.Table) -> ir.NumericValue:
+    """A payment's amount, negative for a refund (money returned to the client)."""
+    return ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
+
+
+def rehire(c: ir.Table) -> ir.BooleanValue:
+    """Whether each contract of `c` had an earlier one of its freelancer with its client among `c`
+    (§1 "Outcome": a rehire)."""
+    return c.day.min().over(group_by=[c.freelancer_id, c.client_id]) < c.day
+
+
 def _payment_state(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = None) -> ir.Table:
     """Running totals of a contract's payments, in force on each calendar day (§10 earnings/span)."""
     if cal.single is not None:
         return _payment_state_on(src, cal, p, paid)
     pay = src.payments
-    signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
+    signed = signed_amount(pay)
     daily = pay.group_by(["contract_id", "day"]).aggregate(net=signed.sum(), n_paid=ones(~pay.refund).sum())
     cum = ibis.cumulative_window(group_by=daily.contract_id, order_by=daily.day)
     paid_day = ibis.cases((daily.n_paid > 0, daily.day), else_=ibis.null("date"))
@@ -71,15 +82,24 @@ def payments_on(src: Sources, cal: Cal) -> ir.Table:
     """
     assert cal.single is not None
     at = ibis.literal(cal.single["at"], type="date")
-    pay = src.payments.filter(src.payments.day <= at)
-    signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
+    return payment_sums(src.payments.filter(src.payments.day <= at), cal.single["earn_from"])
+
+
+def payment_sums(pay: ir.Table, earn_from: date, count_in_window: bool = False) -> ir.Table:
+    """Per contract of the payments `pay`: `cum_net`, `n_payments`, `first_paid`, `last_paid`
+    (refunds are not payments there) and `net_12m`, the net of those dated after `earn_from`; with
+    `count_in_window`, also `n_12m`, how many (refunds too) are dated after it."""
+    signed = signed_amount(pay)
     paid_day = ibis.cases((~pay.refund, pay.day), else_=ibis.null("date"))
+    in_window = pay.day > ibis.literal(earn_from, type="date")
+    more = {"n_12m": ones(in_window).sum()} if count_in_window else {}
     return pay.group_by("contract_id").aggregate(
         cum_net=signed.sum(),
         n_payments=ones(~pay.refund).sum(),
         first_paid=paid_day.min(),
         last_paid=paid_day.max(),
-        net_12m=signed.sum(where=pay.day > ibis.literal(cal.single["earn_from"], type="date")),
+        net_12m=signed.sum(where=in_window),
+        **more,
     )
 
 
@@ -89,28 +109,40 @@ def _payment_state_on(src: Sources, cal: Cal, p: Programme, paid: ir.Table | Non
     at = ibis.literal(cal.single["at"], type="date")
     s = paid if paid is not None else payments_on(src, cal)
     # Whether some gap between payments is longer than G decides only whether a contract is
-    # long-term: look at the contracts with enough payments over a long enough span only, and
-    # without ordering their payments. Cut time into buckets of G days: within one, payments are
-    # at most G − 1 days apart, so a gap longer than G is an empty bucket after a paid one, or the
-    # step from a bucket's last payment to the next bucket's first.
+    # long-term: look at the contracts with enough payments over a long enough span only.
     j = p.jss
-    g = j.long_term_max_gap_days
     could_be_long = s.filter(
         (s.n_payments >= j.long_term_min_payments)
         & (s.last_paid.delta(s.first_paid, unit="day") >= j.long_term_min_span_days)
     ).select("contract_id", _last=s.last_paid)
     pay = src.payments.filter((src.payments.day <= at) & ~src.payments.refund)
-    pay = pay.join(could_be_long, "contract_id")
-    bucket = (pay.day.delta(_EPOCH, unit="day") // g).cast("int64")
-    b = pay.group_by([pay.contract_id, bucket.name("_bucket")]).aggregate(
-        _first=pay.day.min(), _end=pay.day.max(), _last=pay._last.max()
+    pay = pay.join(could_be_long, "contract_id").select("contract_id", "day", "_last")
+    gaps = long_gaps(pay, j.long_term_max_gap_days)
+    s = s.left_join(gaps, "contract_id").drop("contract_id_right")
+    return s.select("contract_id", "cum_net", "n_payments", "first_paid", "last_paid", "long_gap", at=at)
+
+
+def long_gaps(paid: ir.Table, gap_days: int) -> ir.Table:
+    """(contract_id, long_gap) for the contracts of `paid` (non-refund payments: contract_id, day,
+    and `_last`, the contract's last payment day, when the caller has it): whether two of its
+    consecutive payment days are more than `gap_days` apart (§10 "Long-term").
+
+    Without ordering the payments: cut time into buckets of G days; within one, payments are at most
+    G − 1 days apart, so a gap longer than G is an empty bucket after a paid one that is not the
+    last, or the step from a bucket's last payment to the next bucket's first."""
+    g = gap_days
+    bucket = (paid.day.delta(_EPOCH, unit="day") // g).cast("int64")
+    last = {"_last": paid._last.max()} if "_last" in paid.columns else {}
+    b = paid.group_by([paid.contract_id, bucket.name("_bucket")]).aggregate(
+        _first=paid.day.min(), _end=paid.day.max(), **last
     )
+    if not last:
+        ends = b.group_by("contract_id").aggregate(_last=b._end.max())
+        b = b.join(ends, "contract_id")
     following = b.select(_c=b.contract_id, _b=b._bucket - 1, _next=b._first)
     k = b.left_join(following, [b.contract_id == following._c, b._bucket == following._b])
     step = (k._end < k._last) & (k._next.isnull() | (k._next.delta(k._end, unit="day") > g))
-    gaps = k.group_by("contract_id").aggregate(long_gap=ones(step).max() > 0)
-    s = s.left_join(gaps, "contract_id").drop("contract_id_right")
-    return s.select("contract_id", "cum_net", "n_payments", "first_paid", "last_paid", "long_gap", at=at)
+    return k.group_by("contract_id").aggregate(long_gap=ones(step).max() > 0)
 
 
 def _feedback_state(src: Sources, cal: Cal) -> ir.Table:
@@ -170,8 +202,7 @@ def contract_days(
     c = src.contracts
     columns = ["contract_id", "freelancer_id", "client_id", "agency_id", "category"]
     if ledger is None:
-        first_with_client = c.day.min().over(group_by=[c.freelancer_id, c.client_id])
-        c = c.select(*columns, started=c.day, rehire=first_with_client < c.day)
+        c = c.select(*columns, started=c.day, rehire=rehire(c))
     else:
         if cal.single is None:
             raise ValueError("a ledger holds the contracts' state on one day only")
@@ -187,7 +218,7 @@ def contract_days(
             _feedback_state(src, per_contract),
             _dispute_state(src, per_contract),
         )
-    else:
+    else:  # one day: the ledger holds each contract's payments, feedback and rehire on it
         state = ledger.select(
             "contract_id",
             "cum_net",
@@ -198,9 +229,9 @@ def contract_days(
             "public_score",
             "private_score",
             "rehire",
-            at=ibis.literal(cal.single["at"], type="date"),
         )
-        states = (state, _dispute_state(src, per_contract))
+        cd = cd.left_join(state, "contract_id").drop("contract_id_right")
+        states = (_dispute_state(src, per_contract),)
     for state in states:
         if cal.single is not None:  # one day: the contract alone is the key
             cd = cd.left_join(state.drop("at"), "contract_id").drop("contract_id_right")

@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 
 from toprated.metrics.asof import as_of, latest, ones, union_all
 from toprated.metrics.calendar import Cal
-from toprated.metrics.contracts import MONEY, money, payments_on
+from toprated.metrics.contracts import MONEY, money, payments_on, signed_amount
 from toprated.metrics.sources import Sources
 
 ACTIVITY_KINDS = ("proposal", "invitation_accepted")
@@ -83,7 +83,7 @@ def earnings_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -> ir.
         at = ibis.literal(cal.single["at"], type="date")
         return net.select("entity_id", at=at, earnings_12m=ibis.greatest(net.net, money(0)).cast(MONEY))
     pay = src.payments
-    signed = ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
+    signed = signed_amount(pay)
     j = pay.join(con, pay.contract_id == con.contract_id).select(
         freelancer_id=con.freelancer_id, agency_id=con.agency_id, day=pay.day, amount=signed
     )

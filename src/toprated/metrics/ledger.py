@@ -23,11 +23,10 @@ from datetime import date, timedelta
 import ibis
 import ibis.expr.types as ir
 
-from toprated.metrics.asof import ones, union_all
+from toprated.metrics.asof import last_facts, ones, union_all
+from toprated.metrics.contracts import long_gaps, payment_sums, rehire, signed_amount
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
-
-_EPOCH = ibis.literal(date(1970, 1, 1), type="date")
 
 #: The ledger's columns and types: `payments_on`'s, then the contract state the rules read.
 SCHEMA = ibis.schema(
@@ -51,55 +50,14 @@ def _day(d: date) -> ir.DateScalar:
     return ibis.literal(d, type="date")
 
 
-def _signed(pay: ir.Table) -> ir.NumericValue:
-    return ibis.cases((pay.refund, -pay.amount), else_=pay.amount)
-
-
 def _earn_from(p: Programme, day: date) -> date:
     """The earnings window's exclusive lower bound on `day` (the calendar's `earn_from`)."""
     return day - timedelta(days=p.top_rated.earnings_days)
 
 
-def long_gaps(paid: ir.Table, gap_days: int) -> ir.Table:
-    """(contract_id, long_gap) for the contracts of `paid` (non-refund payments: contract_id, day):
-    whether two of its consecutive payment days are more than `gap_days` apart.
-
-    Without ordering the payments: cut time into buckets of G days; within one, payments are at most
-    G − 1 days apart, so a gap longer than G is an empty bucket after a paid one that is not the
-    last, or the step from a bucket's last payment to the next bucket's first."""
-    g = gap_days
-    bucket = (paid.day.delta(_EPOCH, unit="day") // g).cast("int64")
-    b = paid.group_by([paid.contract_id, bucket.name("_bucket")]).aggregate(_first=paid.day.min(), _end=paid.day.max())
-    last = b.group_by("contract_id").aggregate(_last=b._end.max())
-    b = b.join(last, "contract_id")
-    following = b.select(_c=b.contract_id, _b=b._bucket - 1, _next=b._first)
-    k = b.left_join(following, [b.contract_id == following._c, b._bucket == following._b])
-    step = (k._end < k._last) & (k._next.isnull() | (k._next.delta(k._end, unit="day") > g))
-    return k.group_by("contract_id").aggregate(long_gap=ones(step).max() > 0)
-
-
-def _sums(pay: ir.Table, earn_from: date) -> ir.Table:
-    """Per contract of the payments `pay`: `payments_on`'s sums, and `n_12m`, how many are dated
-    after `earn_from` (in the earnings window)."""
-    paid_day = ibis.cases((~pay.refund, pay.day), else_=ibis.null("date"))
-    in_window = pay.day > _day(earn_from)
-    return pay.group_by("contract_id").aggregate(
-        cum_net=_signed(pay).sum(),
-        n_payments=ones(~pay.refund).sum(),
-        first_paid=paid_day.min(),
-        last_paid=paid_day.max(),
-        net_12m=_signed(pay).sum(where=in_window),
-        n_12m=ones(in_window).sum(),
-    )
-
-
 def _latest_feedback(fb: ir.Table) -> ir.Table:
-    """The last feedback of each contract in `fb`, by day, then UTC instant, then event id (§10)."""
-    rank = ibis.row_number().over(
-        group_by=fb.contract_id, order_by=[ibis.desc(fb.day), ibis.desc(fb.ts), ibis.desc(fb.event_id)]
-    )
-    last = fb.mutate(_rank=rank).filter(lambda r: r._rank == 0)
-    return last.select("contract_id", "public_score", "private_score")
+    """The last feedback of each contract in `fb` (§10 "Feedback": it replaces the earlier ones)."""
+    return last_facts(fb, ["contract_id"], ["public_score", "private_score"])
 
 
 def _rehires(started: ir.Table, contracts: ir.Table) -> ir.Table:
@@ -121,11 +79,8 @@ def _assembled_parts(parts: list[ir.Table]) -> ir.Table:
     return t
 
 
-def _assembled(parts: list[ir.Table], columns: Callable[[ir.Table], dict[str, ir.Value]]) -> ir.Table:
-    """`_assembled_parts` with `SCHEMA`'s columns: those `columns` gives, else the parts' own, cast
-    to their types."""
-    t = _assembled_parts(parts)
-    made = columns(t)
+def _with_schema(t: ir.Table, made: dict[str, ir.Value]) -> ir.Table:
+    """`SCHEMA`'s columns of `t`: those `made` gives, else `t`'s own, cast to their types."""
     return t.select(
         "contract_id", **{n: made.get(n, t[n]).cast(typ) for n, typ in SCHEMA.items() if n != "contract_id"}
     )
@@ -135,16 +90,13 @@ def ledger_on(src: Sources, p: Programme, day: date) -> ir.Table:
     """The ledger on `day`, from every fact dated on or before it."""
     at = _day(day)
     pay = src.payments.filter(src.payments.day <= at)
-    payments = _sums(pay, _earn_from(p, day))
+    payments = payment_sums(pay, _earn_from(p, day), count_in_window=True)
     gaps = long_gaps(pay.filter(~pay.refund).select("contract_id", "day"), p.jss.long_term_max_gap_days)
     feedback = _latest_feedback(src.feedback.filter(src.feedback.day <= at))
     c = src.contracts.filter(src.contracts.day <= at)
-    first_with_client = c.day.min().over(group_by=[c.freelancer_id, c.client_id])
-    rehires = c.select("contract_id", rehire=first_with_client < c.day)
-    return _assembled(
-        [payments, gaps, feedback, rehires],
-        lambda t: {"long_gap": t.long_gap.fill_null(False), "n_12m": t.n_12m.nullif(0)},
-    )
+    rehires = c.select("contract_id", rehire=rehire(c))
+    t = _assembled_parts([payments, gaps, feedback, rehires])
+    return _with_schema(t, {"long_gap": t.long_gap.fill_null(False), "n_12m": t.n_12m.nullif(0)})
 
 
 def ledger_after(
@@ -165,12 +117,12 @@ def ledger_after(
     lo, hi = _earn_from(p, since), _earn_from(p, day)  # the window was (lo, since], is (hi, day]
     pay = src.payments
     new = pay.filter((pay.day > after) & (pay.day <= at))
-    added = _sums(new, hi).rename(
+    added = payment_sums(new, hi, count_in_window=True).rename(
         _net="cum_net", _n="n_payments", _first="first_paid", _last="last_paid", _in="net_12m", _n_in="n_12m"
     )
     # the payments that leave the window: those counted on `since` and dated on or before `hi`
     gone = pay.filter((pay.day > _day(lo)) & (pay.day <= _day(min(hi, since))))
-    left = gone.group_by("contract_id").aggregate(_out=_signed(gone).sum(), _n_out=gone.count())
+    left = gone.group_by("contract_id").aggregate(_out=signed_amount(gone).sum(), _n_out=gone.count())
     # a long gap among the new payments, or from the last payment before them to the first of them
     new_paid = new.filter(~new.refund).select("contract_id", "day")
     before = ledger.filter(ledger.last_paid.notnull()).select("contract_id", day=ledger.last_paid)
@@ -183,13 +135,21 @@ def ledger_after(
     started = c.filter((c.day > after) & (c.day <= at))
     rehires = _rehires(started, c.filter(c.day <= at)).rename(_rehire="rehire")
 
-    def columns(t: ir.Table) -> dict[str, ir.Value]:
-        zero = ibis.literal(0, type="decimal(38, 2)")
-        n_12m = t.n_12m.fill_null(0) + t._n_in.fill_null(0) - t._n_out.fill_null(0)
-        net_12m = t.net_12m.fill_null(zero) + t._in.fill_null(zero) - t._out.fill_null(zero)
-        has_payments = t.cum_net.notnull() | t._net.notnull()
-        new_feedback = t._feedback.fill_null(False)
-        return {
+    # The week's changes, a few contracts, side by side first; then each of the ledger's rows with
+    # its contract's changes, and the contracts new to the ledger: no pass over the ledger but one.
+    changes = keep(_assembled_parts([added, left, gaps, feedback, rehires]))
+    kept = ledger.left_join(changes, "contract_id").drop("contract_id_right")
+    new = changes.anti_join(ledger, "contract_id")
+    new = new.mutate(**{n: ibis.null(typ) for n, typ in SCHEMA.items() if n != "contract_id"})
+    t = union_all(kept, new.select(*kept.columns))
+    zero = ibis.literal(0, type="decimal(38, 2)")
+    n_12m = t.n_12m.fill_null(0) + t._n_in.fill_null(0) - t._n_out.fill_null(0)
+    net_12m = t.net_12m.fill_null(zero) + t._in.fill_null(zero) - t._out.fill_null(zero)
+    has_payments = t.cum_net.notnull() | t._net.notnull()
+    new_feedback = t._feedback.fill_null(False)
+    return _with_schema(
+        t,
+        {
             "cum_net": ibis.cases((has_payments, t.cum_net.fill_null(zero) + t._net.fill_null(zero))),
             "n_payments": ibis.cases((has_payments, t.n_payments.fill_null(0) + t._n.fill_null(0))),
             "first_paid": t.first_paid.coalesce(t._first),
@@ -201,17 +161,8 @@ def ledger_after(
             "public_score": ibis.cases((new_feedback, t._public), else_=t.public_score),
             "private_score": ibis.cases((new_feedback, t._private), else_=t.private_score),
             "rehire": t.rehire.coalesce(t._rehire),
-        }
-
-    # The week's changes, a few contracts, side by side first; then each of the ledger's rows with
-    # its contract's changes, and the contracts new to the ledger: no pass over the ledger but one.
-    changes = keep(_assembled_parts([added, left, gaps, feedback, rehires]))
-    kept = ledger.left_join(changes, "contract_id").drop("contract_id_right")
-    new = changes.anti_join(ledger, "contract_id")
-    new = new.mutate(**{n: ibis.null(typ) for n, typ in SCHEMA.items() if n != "contract_id"})
-    t = union_all(kept, new.select(*kept.columns))
-    made = columns(t)
-    return t.select("contract_id", **{n: made[n].cast(typ) for n, typ in SCHEMA.items() if n != "contract_id"})
+        },
+    )
 
 
 def settings_of(p: Programme) -> str:

@@ -22,31 +22,21 @@ from toprated.evaluation.scratch import Scratch
 from toprated.metrics.ledger import SCHEMA, ledger_after, ledger_on, settings_of
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
-from toprated.runs.weekstore import LedgerState, WeekStore
+from toprated.runs.weekstore import LedgerState, WeekStore, table_exists
 
 
 def store_version(con: ibis.BaseBackend) -> int | None:
     """The last event's `seq` in the store behind `con`; None for typed tables without the event
     log (an export to Parquet, which does not change)."""
-    if con.name == "pyspark":
+    if not table_exists(con, "events"):
         return None
-    if con.name == "duckdb":  # ibis's `list_tables` does not work with DuckDB 2.0
-        raw = con.con
-        if not raw.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'events'").fetchall():
-            return None
-        ((last,),) = raw.execute("SELECT max(seq) FROM events").fetchall()
-    else:
-        last = con.table("events").seq.max().to_pyarrow().as_py()
+    last = con.table("events").seq.max().to_pyarrow().as_py()
     return -1 if last is None else int(last)
 
 
 def late_events(con: ibis.BaseBackend, seq: int, day: date) -> bool:
     """Whether an event after `seq` is dated on or before `day`: a ledger of `day` made from the
     events up to `seq` misses it."""
-    if con.name == "duckdb":
-        late = f"SELECT 1 FROM events WHERE seq > {int(seq)} AND day <= DATE '{day.isoformat()}' LIMIT 1"
-        ((n,),) = con.con.execute(f"SELECT count(*) FROM ({late})").fetchall()
-        return bool(n)
     e = con.table("events")
     return bool(e.filter((e.seq > seq) & (e.day <= day)).limit(1).count().to_pyarrow().as_py())
 
@@ -68,6 +58,7 @@ class Carry:
         self.day: date | None = None
         self.table: ir.Table | None = None
         self.version: int | None = None
+        self.kept_day: date | None = None  # the day of the ledger the store keeps (`seed`)
         self.carried = 0  # how many ledgers were carried rather than made from every fact (for tests)
 
     def on(self, src: Sources, day: date) -> ir.Table | None:
@@ -92,7 +83,7 @@ class Carry:
         except BaseException:
             scratch.close()
             raise
-        self._drop()
+        self.close()  # the ledger it was carried from
         self._scratch, self.table, self.day, self.version = scratch, table, day, version
         return table
 
@@ -110,22 +101,23 @@ class Carry:
         if kept is None or self.table is not None:
             return
         table, state = kept
+        self.kept_day = state.day
         if state.settings == settings_of(self.p) and set(table.columns) == set(SCHEMA):
             self.table, self.day, self.version = table, state.day, state.seq
 
     def keep(self, ws: WeekStore) -> None:
-        """Keep the ledger in `ws` for the next run (another process), unless it came from there."""
+        """Keep the ledger in `ws` for the next run (another process), unless it came from there or
+        is of a day before the one kept there (weeks run again)."""
         if self._scratch is None or self.table is None or self.day is None or self.version is None:
+            return
+        if self.kept_day is not None and self.day < self.kept_day:
             return
         ws.keep_ledger(self.table, LedgerState(self.day, self.version, settings_of(self.p)))
 
-    def _drop(self) -> None:
+    def close(self) -> None:
         if self._scratch is not None:
             self._scratch.close()
         self._scratch = self.table = self.day = self.version = None
-
-    def close(self) -> None:
-        self._drop()
 
     def __enter__(self) -> Carry:
         return self

@@ -238,7 +238,7 @@ def run_week(
         tables[snap.POINTS] = scratch.keep(union_all(*pts).mutate(programme=tag["programme"]))
         tables[snap.RUNS] = scratch.keep(arrow_table(run, run_schema))
         ws.write(week, p.name, tables, {snap.POINTS: point_days})
-        if own is not None and own.day == week and (kept_ledger is None or kept_ledger[1].day <= week):
+        if own is not None and own.day == week:
             own.keep(ws)
     seconds = time.perf_counter() - started
     return WeekReport(week, int(totals["n"]), held, gained, lost, use_stored, seconds, masks is not None)
@@ -263,9 +263,8 @@ def backfill(
     ws = ws or SqlWeekStore(con)
     done = ws.weeks(p.name)
     out = []
-    kept_ledger = ws.ledger()
     with Carry(con, p) as carry:  # each week's ledger carried to the next week's
-        carry.seed(kept_ledger)
+        carry.seed(ws.ledger())
         for w in weeks:
             if w in done and not rerun:
                 if progress:
@@ -275,7 +274,6 @@ def backfill(
             out.append(report)
             if progress:
                 progress(w, report)
-        # the last week's, for the next run (unless one of a later week is kept: weeks run again)
-        if out and carry.day == out[-1].week and (kept_ledger is None or kept_ledger[1].day <= carry.day):
-            carry.keep(ws)
+        if out and carry.day == out[-1].week:
+            carry.keep(ws)  # the last week's, for the next run
     return out

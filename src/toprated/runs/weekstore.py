@@ -76,7 +76,7 @@ def _points_of(t: ir.Table | None, programme: str, days: list[date]) -> ir.Table
     return t.select("entity_id", "entity_kind", "point_ok", point=t.week)
 
 
-def _table_exists(con: ibis.BaseBackend, name: str) -> bool:
+def table_exists(con: ibis.BaseBackend, name: str) -> bool:
     # ibis 12's `list_tables` fails on DuckDB 2.0's connection objects; asking for the table works
     try:
         con.table(name)
@@ -98,7 +98,7 @@ class SqlWeekStore:
         self.con = con
 
     def table(self, name: str) -> ir.Table | None:
-        return self.con.table(name) if _table_exists(self.con, name) else None
+        return self.con.table(name) if table_exists(self.con, name) else None
 
     def weeks(self, programme: str) -> set[date]:
         r = self.table(RUNS)
