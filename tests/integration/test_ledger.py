@@ -108,7 +108,8 @@ def test_the_edges_of_carrying_a_ledger(tmp_path: Path) -> None:
     """Contracts made for the edges, carried over D0 = 2026-03-02 to D1 = D0 + 7 and D2 = D1 + 400:
     a gap of exactly 90 days across D0 (not long) and one of 91 (long), a long gap among the new
     payments alone, a refund alone, feedback replaced by later feedback without a public score, a
-    rehire started after D0, a payment on a contract dated before the contract started."""
+    rehire started after D0, a payment on a contract dated before the contract started, a contract
+    ended after D1 (the ledger holds an end from its day on)."""
     d0 = date(2026, 3, 2)
     d1, d2 = d0 + timedelta(days=7), d0 + timedelta(days=407)
     n = iter(range(10_000))
@@ -152,6 +153,7 @@ def test_the_edges_of_carrying_a_ledger(tmp_path: Path) -> None:
     contract("rehire", d0 + timedelta(days=4), "c1")  # the client of "exact"
     pay("early", d0 - timedelta(days=10), "70")  # before its contract started
     contract("early", d0 + timedelta(days=5), "c6")
+    ev.append(_event(next(n), "contract.ended", d1 + timedelta(days=1), contract_id="exact", reason="completed"))
     events = tmp_path / "edges.jsonl"
     events.write_text("".join(json.dumps(e) + "\n" for e in ev))
     p = load_programme()
@@ -161,6 +163,7 @@ def test_the_edges_of_carrying_a_ledger(tmp_path: Path) -> None:
         src = Sources.from_backend(store.ibis())
         with Scratch(store.ibis()) as scratch:
             carried = scratch.keep(ledger_on(src, p, d0))
+            on_d0 = _rows(carried)
             for since, day in ((d0, d1), (d1, d2)):
                 carried = scratch.keep(ledger_after(carried, since, src, p, day))
                 assert _rows(carried) == _rows(ledger_on(src, p, day)), day
@@ -174,6 +177,10 @@ def test_the_edges_of_carrying_a_ledger(tmp_path: Path) -> None:
     assert on_d1["rehire"]["rehire"] and not on_d1["exact"]["rehire"]
     assert on_d1["early"]["cum_net"] == Decimal("70") and not on_d1["early"]["rehire"]
     assert on_d1["early"]["net_12m"] == Decimal("70") and on_d2["early"]["net_12m"] is None
+    assert on_d0["early"]["started"] is None and on_d0["early"]["freelancer_id"] is None  # paid, not started
+    assert on_d1["early"]["started"] == d0 + timedelta(days=5) and on_d1["early"]["client_id"] == "c6"
+    assert on_d1["exact"]["end_day"] is None and on_d1["exact"]["category"] == "design"
+    assert on_d2["exact"]["end_day"] == d1 + timedelta(days=1) and on_d2["exact"]["end_reason"] == "completed"
 
 
 def _counting_carries(monkeypatch: pytest.MonkeyPatch) -> list[Carry]:
@@ -228,8 +235,8 @@ def test_the_next_weekly_run_carries_the_ledger_the_last_one_kept(
         s = con.table("snapshots")
         stored = {r["entity_id"]: r for r in s.filter(s.week == LAST).to_pyarrow().to_pylist()}
         live = evaluate_store(con, p, LAST, project=False)
-        # kept for the next run: carried, or made again from every fact
-        assert SqlWeekStore(con).ledger()[1].day == LAST  # type: ignore[index]
+        # kept for the next run when made again from every fact; carried a week, the kept one still serves
+        assert SqlWeekStore(con).ledger()[1].day == (LAST if late else last)  # type: ignore[index]
     rows = {r["entity_id"]: r for r in [*live.freelancers, *live.agencies]}
     assert set(stored) == set(rows)
     for entity, row in stored.items():
@@ -240,20 +247,29 @@ def test_the_next_weekly_run_carries_the_ledger_the_last_one_kept(
 def test_weeks_one_after_another_carry_the_ledger_and_compile_its_steps_once(
     store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A scheduler's process runs week after week: each carries the ledger the week before kept, and
-    the second week compiles none of the steps (its SQL differs only by its dates)."""
+    """A scheduler's process runs week after week: each carries the ledger kept in the store, the
+    second week compiles none of the steps (its SQL differs only by its dates), and a run keeps its
+    own ledger only once the kept one is `KEEP_AFTER_DAYS` older."""
+    from toprated.runs.carry import KEEP_AFTER_DAYS
     from toprated.runs.service import backfill, run_week
+    from toprated.runs.weekstore import SqlWeekStore
 
     p = load_programme()
     path = tmp_path / "weeks.duckdb"
     path.write_bytes(store_path.read_bytes())
     made = _counting_carries(monkeypatch)
+    start = LAST - timedelta(weeks=1)
+    later = start + timedelta(days=KEEP_AFTER_DAYS)
+    kept = []
     with open_store(str(path)) as store:
         con = store.ibis()
-        backfill(con, p, LAST - timedelta(weeks=1), LAST - timedelta(weeks=1))
+        backfill(con, p, start, start)
         steps = count_step_compiles(monkeypatch, con)
-        for week in (LAST, LAST + timedelta(weeks=1)):
+        for week in (LAST, LAST + timedelta(weeks=1), later):
             steps.append(0)
             run_week(con, p, week)
-    assert [c.carried for c in made[-2:]] == [1, 1]
+            kept.append(SqlWeekStore(con).ledger()[1].day)  # type: ignore[index]
+    # the last run also evaluates the weekly point of the week between, which no run stored
+    assert [c.carried for c in made[-3:]] == [1, 1, 2]
     assert steps[0] > 0 and steps[1] == 0, steps
+    assert kept == [start, start, later]

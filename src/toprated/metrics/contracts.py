@@ -45,6 +45,15 @@ def rehire(c: ir.Table) -> ir.BooleanValue:
     return c.day.min().over(group_by=[c.freelancer_id, c.client_id]) < c.day
 
 
+def with_parties(paid: ir.Table, contracts: ir.Table) -> ir.Table:
+    """`paid` (per contract: `payments_on`'s or the ledger's rows) with each contract's freelancer
+    and agency: the ledger has them, `payments_on` needs its contracts joined."""
+    if "freelancer_id" in paid.columns:
+        return paid
+    j = paid.join(contracts, paid.contract_id == contracts.contract_id)
+    return j.select(paid, contracts.freelancer_id, contracts.agency_id)
+
+
 def _payment_state(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None = None) -> ir.Table:
     """Running totals of a contract's payments, in force on each calendar day (§10 earnings/span)."""
     if cal.single is not None:
@@ -199,28 +208,26 @@ def contract_days(
     payments, feedback and rehire (one-day calendars only).
     """
     j, o = p.jss, p.jss.outcome
-    c = src.contracts
     columns = ["contract_id", "freelancer_id", "client_id", "agency_id", "category"]
-    if ledger is None:
-        c = c.select(*columns, started=c.day, rehire=rehire(c))
-    else:
-        if cal.single is None:
-            raise ValueError("a ledger holds the contracts' state on one day only")
-        c = c.select(*columns, started=c.day)
-    ends = src.contract_ends.select("contract_id", end_day="day", end_reason="reason")
     flags = src.client_flags.group_by("client_id").aggregate(flagged_on=src.client_flags.day.min())
-    cd, per_contract = _started_by(c, cal)
-    cd = cd.left_join(ends, "contract_id").drop("contract_id_right")
-    cd = cd.left_join(flags, "client_id").drop("client_id_right")
     if ledger is None:
+        c = src.contracts
+        cd, per_contract = _started_by(c.select(*columns, started=c.day, rehire=rehire(c)), cal)
+        ends = src.contract_ends.select("contract_id", end_day="day", end_reason="reason")
+        cd = cd.left_join(ends, "contract_id").drop("contract_id_right")
         states = (
             _payment_state(src, per_contract, p, paid),
             _feedback_state(src, per_contract),
             _dispute_state(src, per_contract),
         )
-    else:  # one day: the ledger holds each contract's payments, feedback and rehire on it
+    else:  # one day: the ledger holds each contract, its end, payments, feedback and rehire on it
+        if cal.single is None:
+            raise ValueError("a ledger holds the contracts' state on one day only")
         state = ledger.select(
-            "contract_id",
+            *columns,
+            "started",
+            "end_day",
+            "end_reason",
             "cum_net",
             "n_payments",
             "first_paid",
@@ -230,8 +237,9 @@ def contract_days(
             "private_score",
             "rehire",
         )
-        cd = cd.left_join(state, "contract_id").drop("contract_id_right")
+        cd, per_contract = _started_by(state.filter(state.started.notnull()), cal)
         states = (_dispute_state(src, per_contract),)
+    cd = cd.left_join(flags, "client_id").drop("client_id_right")
     for state in states:
         if cal.single is not None:  # one day: the contract alone is the key
             cd = cd.left_join(state.drop("at"), "contract_id").drop("contract_id_right")

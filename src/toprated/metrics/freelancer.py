@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 
 from toprated.metrics.asof import as_of, latest, ones, union_all
 from toprated.metrics.calendar import Cal
-from toprated.metrics.contracts import MONEY, money, payments_on, signed_amount
+from toprated.metrics.contracts import MONEY, money, payments_on, signed_amount, with_parties
 from toprated.metrics.sources import Sources
 
 ACTIVITY_KINDS = ("proposal", "invitation_accepted")
@@ -46,7 +46,8 @@ def last_activity_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -
         at = ibis.literal(cal.single["at"], type="date")
         if paid is None:
             paid = payments_on(src, cal)
-        last_paid = paid.join(con, paid.contract_id == con.contract_id).select(con.freelancer_id, day=paid.last_paid)
+        paid = with_parties(paid, con)
+        last_paid = paid.select("freelancer_id", day=paid.last_paid)
         days = union_all(a.filter(a.day <= at), last_paid.filter(last_paid.day.notnull()))
         return days.group_by("freelancer_id").aggregate(last_active=days.day.max()).mutate(at=at)
     pay = src.payments
@@ -76,8 +77,7 @@ def earnings_by_day(src: Sources, cal: Cal, paid: ir.Table | None = None) -> ir.
     if cal.single is not None:
         if paid is None:
             paid = payments_on(src, cal)
-        c = paid.filter(paid.net_12m.notnull())
-        c = c.join(con, c.contract_id == con.contract_id).select(con.freelancer_id, con.agency_id, c.net_12m)
+        c = with_parties(paid.filter(paid.net_12m.notnull()), con).select("freelancer_id", "agency_id", "net_12m")
         flows = _for_each_entity(c, ["net_12m"])
         net = flows.group_by("entity_id").aggregate(net=flows.net_12m.sum())
         at = ibis.literal(cal.single["at"], type="date")

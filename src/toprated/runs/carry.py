@@ -4,7 +4,7 @@ A first weekly run evaluates its 15 earlier weekly points and then its week, a b
 week, a scheduler one week after the other: one-day evaluations a week apart, oldest first. Each
 needs every contract's state on its day (`toprated.metrics.ledger`); carried from the previous day,
 it costs the week's facts instead of every payment ever made. A run keeps its week's ledger in the
-store for the next run (`WeekStore.keep_ledger`).
+store for the next runs (`WeekStore.keep_ledger`), every few weeks (`KEEP_AFTER_DAYS`).
 
 Carrying is exact only if no fact dated on or before the ledger's day arrived since it was made (a
 late event): the ledger notes the store's last event `seq` when it was made, and is carried only if
@@ -41,6 +41,13 @@ def late_events(con: ibis.BaseBackend, seq: int, day: date) -> bool:
     return bool(e.filter((e.seq > seq) & (e.day <= day)).limit(1).count().to_pyarrow().as_py())
 
 
+#: A run keeps its ledger for the next one only when the kept ledger is at least this many days older
+#: than its own, or was not what it carried (a ledger made again from every fact): at a million
+#: freelancers, writing every contract into the store costs a weekly run more (3.5 s) than carrying
+#: the kept ledger three more weeks (the week's facts are a filter of the same scan either way).
+KEEP_AFTER_DAYS = 28
+
+
 class Carry:
     """The ledger of the latest day asked for, kept in temporary tables of its own until `close()`.
 
@@ -59,6 +66,7 @@ class Carry:
         self.table: ir.Table | None = None
         self.version: int | None = None
         self.kept_day: date | None = None  # the day of the ledger the store keeps (`seed`)
+        self.from_kept = False  # whether the ledger is the kept one, carried (not made again)
         self.carried = 0  # how many ledgers were carried rather than made from every fact (for tests)
 
     def on(self, src: Sources, day: date) -> ir.Table | None:
@@ -85,6 +93,7 @@ class Carry:
             raise
         self.close()  # the ledger it was carried from
         self._scratch, self.table, self.day, self.version = scratch, table, day, version
+        self.from_kept = self.from_kept and carry
         return table
 
     def _still_exact(self, version: int | None) -> bool:
@@ -104,13 +113,17 @@ class Carry:
         self.kept_day = state.day
         if state.settings == settings_of(self.p) and set(table.columns) == set(SCHEMA):
             self.table, self.day, self.version = table, state.day, state.seq
+            self.from_kept = True
 
     def keep(self, ws: WeekStore) -> None:
-        """Keep the ledger in `ws` for the next run (another process), unless it came from there or
-        is of a day before the one kept there (weeks run again)."""
+        """Keep the ledger in `ws` for the next run (another process), unless it came from there, is
+        of a day before the one kept there (weeks run again), or was carried from the one kept there
+        fewer than `KEEP_AFTER_DAYS` days before."""
         if self._scratch is None or self.table is None or self.day is None or self.version is None:
             return
         if self.kept_day is not None and self.day < self.kept_day:
+            return
+        if self.from_kept and self.kept_day is not None and (self.day - self.kept_day).days < KEEP_AFTER_DAYS:
             return
         ws.keep_ledger(self.table, LedgerState(self.day, self.version, settings_of(self.p)))
 
