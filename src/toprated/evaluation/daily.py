@@ -69,7 +69,7 @@ def jss_days(
     # views are not kept: the JSS reads them once, and an explanation reads one entity's rows.
     cd = scratch.keep(contract_days(src, cal, p, paid, ledger))
     ec = entity_contracts(cd, removals)
-    return ec, scratch.keep(jss_by_day(ec, p))
+    return ec, scratch.keep(jss_by_day(ec, p, cal.single))
 
 
 def entity_days(

@@ -67,7 +67,8 @@ class RequestStatus:
     ) -> dict[tuple[str, date], tuple[bool, Any]]:
         """(holds Top Rated, JSS) of each pair.
 
-        Many pairs (a first run decides every request ever made) take two passes: each pair on its
+        The JSS of every pair first: only those whose JSS meets Top Rated's minimum are evaluated in
+        full. Many pairs (a first run decides every request ever made) take two passes: each pair on its
         own day first, with every criterion but the weekly points; then, for the pairs that meet all
         those, the full evaluation on their 16 weekly points. Most asking entities fail some
         criterion on the day itself, and the weekly points cost 16 days of evaluation each. A few
@@ -75,11 +76,18 @@ class RequestStatus:
         """
         facts = self._facts(src, {e for e, _ in pairs})
         companions = self._companions_of(facts, {e for e, _ in pairs})
+        # Top Rated needs its JSS criterion met on the day itself (§3): for most asking entities
+        # the JSS alone, far cheaper than a full evaluation, already says they do not hold it.
+        scores = self._scores(facts, removals, pairs, companions)
+        out = {key: (False, scores.get(key, (None, False))[0]) for key in pairs}  # no contracts: no JSS
+        pairs = {key for key, (_, enough) in scores.items() if enough}
+        if not pairs:
+            return out
         if len(pairs) <= self.one_pass_pairs:
             found = self._rows(facts, removals, pairs, companions, weekly_points=True)
-            return {key: (bool(row["top_rated_held"]), row["jss"]) for key, row in found.items()}
+            return out | {key: (bool(row["top_rated_held"]), row["jss"]) for key, row in found.items()}
         on_day = self._rows(facts, removals, pairs, companions, weekly_points=False)
-        out = {key: (False, row["jss"]) for key, row in on_day.items()}
+        out |= {key: (False, row["jss"]) for key, row in on_day.items()}
         candidates = {key for key, row in on_day.items() if _meets_all_but_weekly_points(row)}
         if candidates:
             for key, row in self._rows(facts, removals, candidates, companions, weekly_points=True).items():
@@ -114,10 +122,23 @@ class RequestStatus:
         """The JSS of each pair: contracts and score only, on the pairs' own days."""
         facts = self._facts(src, {e for e, _ in pairs})
         companions = self._companions_of(facts, {e for e, _ in pairs})
-        with Scratch(src.backend) as scratch:
+        return {key: score for key, (score, _) in self._scores(facts, removals, pairs, companions).items()}
+
+    def _scores(
+        self, facts: Sources, removals: list[Removal], pairs: set[tuple[str, date]], companions: dict[str, list[str]]
+    ) -> dict[tuple[str, date], tuple[Any, bool]]:
+        """(JSS, whether it meets Top Rated's minimum for its kind of entity) of each pair."""
+        tr = self.p.top_rated
+        with Scratch(facts.backend) as scratch:
             t = jss_on(facts, self.p, pairs, scratch, removals, companions)
-            found = fetch(t.select("entity_id", "at", "jss")).to_pylist()
-        return {(r["entity_id"], r["at"]): r["jss"] for r in found if (r["entity_id"], r["at"]) in pairs}
+            found = fetch(t.select("entity_id", "entity_kind", "at", "jss")).to_pylist()
+        out = {}
+        for r in found:
+            key = (r["entity_id"], r["at"])
+            if key in pairs:
+                minimum = tr.agency.min_jss if r["entity_kind"] == "agency" else tr.min_jss
+                out[key] = (r["jss"], r["jss"] is not None and r["jss"] >= minimum)
+        return out
 
     def close(self) -> None:
         if self._scratch is not None:

@@ -7,6 +7,8 @@ among the windows with enough history, else null.
 
 from __future__ import annotations
 
+from datetime import date
+
 import ibis
 import ibis.expr.types as ir
 
@@ -46,13 +48,23 @@ def _score(good: ir.IntegerValue, total: ir.IntegerValue) -> ir.IntegerValue:
     return ibis.cases((good <= 0, 0), else_=(num / den).floor().cast("int64")).cast("int64")
 
 
-def jss_by_day(ec: ir.Table, p: Programme) -> ir.Table:
+def jss_by_day(ec: ir.Table, p: Programme, single: dict[str, date] | None = None) -> ir.Table:
     """Per (entity_id, entity_kind, at): jss, each window's score, and recent negative outcomes.
 
     `ec` must carry, from the calendar, one column per window named by `window_column` (the
     exclusive lower bound of the window) and `rt_negative` (Rising Talent's negative-outcome bound).
+    `single`: the calendar's row when it holds one day (`Cal.single`); the day and the windows'
+    bounds are then the same on every row, and the groups need not hold them.
     """
+    if single is not None:
+        named = ("at", "rt_negative", *map(window_column, p.jss.windows_months))
+        constants = {c: ibis.literal(single[c], type="date") for c in named}
+        ec = ec.mutate(**constants)
     j = p.jss
+
+    def bound(t: ir.Table, months: int) -> ir.Value:
+        return t[window_column(months)] if single is None else constants[window_column(months)]
+
     # Sums per entity over every contract-day, and distinct clients from a second, narrow group-by:
     # per (entity, client), the latest key day among its counted contracts says which windows the
     # client is in (a distinct count per window would cost one hash set per window and group).
@@ -69,13 +81,13 @@ def jss_by_day(ec: ir.Table, p: Programme) -> ir.Table:
     )
     aggs["large_contracts"] = ec.contract_id.count(where=ec.large)
     aggs["first_started"] = ec.started.min()
-    keys = ["entity_id", "entity_kind", "at"]
+    keys = ["entity_id", "entity_kind", "at"] if single is None else ["entity_id", "entity_kind"]
     g = ec.group_by(keys).aggregate(**aggs)
-    bounds = [window_column(m) for m in j.windows_months]
+    bounds = [window_column(m) for m in j.windows_months] if single is None else []
     counted = ec.filter(ec.counts & ec.client_id.notnull())
     per_client = counted.group_by([*keys, "client_id", *bounds]).aggregate(_last=counted.key_day.max())
     clients = per_client.group_by(keys).aggregate(
-        **{f"clients_{m}": ones(per_client._last > per_client[window_column(m)]).sum() for m in j.windows_months}
+        **{f"clients_{m}": ones(per_client._last > bound(per_client, m)).sum() for m in j.windows_months}
     )
     g = g.left_join(clients, keys).drop(*(f"{k}_right" for k in keys))
     g = g.mutate(**{f"clients_{m}": g[f"clients_{m}"].fill_null(0) for m in j.windows_months})
@@ -87,6 +99,8 @@ def jss_by_day(ec: ir.Table, p: Programme) -> ir.Table:
             else_=ibis.null("int64"),
         )
     g = g.mutate(**scores)
+    if single is not None:
+        g = g.mutate(at=constants["at"])
     cols = [g[c] for c in scores]
     best = cols[0] if len(cols) == 1 else ibis.greatest(*cols)
     return g.select(
