@@ -66,6 +66,29 @@ def test_a_ledger_carried_week_after_week_and_across_a_year_is_the_one_made_from
     assert left_window  # payments that left the earnings window (the edges: test_the_edges_of_carrying_a_ledger)
 
 
+@pytest.mark.parametrize("share", [0.5, 0.0], ids=["in place", "written whole"])
+def test_a_carry_replaces_the_changed_rows_of_its_own_ledger_in_place(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    """A process's own ledger is carried by replacing the rows of the contracts that changed (until
+    the rows replaced reach `IN_PLACE_SHARE` of it, then it is written whole): either way, on each
+    day it equals the ledger made from every fact."""
+    from toprated.runs import carry as carry_module
+
+    monkeypatch.setattr(carry_module, "IN_PLACE_SHARE", share)
+    p = load_programme()
+    days = [LAST - timedelta(weeks=k) for k in (10, 9, 8, 4, 0)]
+    with open_store(str(store_path)) as store, Carry(store.ibis(), p) as carry:
+        src = Sources.from_backend(store.ibis())
+        first = carry.on(src, days[0])
+        for day in days[1:]:
+            ledger = carry.on(src, day)
+            assert ledger is not None
+            assert _rows(ledger) == _rows(ledger_on(src, p, day)), day
+            assert (ledger.get_name() == first.get_name()) == (share > 0)  # the same table, or a new one
+    assert carry.carried == len(days) - 1
+
+
 def test_carrying_starts_again_from_every_fact_when_an_event_arrived(store_path: Path, tmp_path: Path) -> None:
     """A ledger is carried while the store stays as it was; an event imported in between (dated
     before the ledger's day) makes the next one start from every fact, and include it."""

@@ -42,7 +42,7 @@ def _statements(con: ibis.BaseBackend, name: str, expr: ir.Table) -> tuple[str, 
     connection (see `toprated.metrics.compiled`)."""
 
     def make(e: ir.Expr) -> tuple[str, ...]:
-        return _create(con, name, expr.schema()), f"INSERT INTO {_quoted(name)} {con.compile(e)}"
+        return _create(con, name, expr.schema()), f"INSERT INTO {quoted(name)} {con.compile(e)}"
 
     return dated(con, name, expr, make)
 
@@ -69,7 +69,7 @@ def _literals(values: list[str]) -> str:
     return ", ".join(_literal(v) for v in values) or "NULL"
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
     return sg.to_identifier(name, quoted=True).sql("duckdb")
 
 
@@ -192,7 +192,7 @@ class Scratch:
         raw.register(view, data)
         try:
             raw.execute(_create(self.con, name, schema))
-            raw.execute(f"INSERT INTO {_quoted(name)} SELECT * FROM {_quoted(view)}")
+            raw.execute(f"INSERT INTO {quoted(name)} SELECT * FROM {quoted(view)}")
         finally:
             raw.unregister(view)
         return schema
@@ -322,7 +322,7 @@ class Scratch:
                 self.con._session.catalog.dropTempView(self.views.pop())
         if self.con.name == "duckdb" and self.names:
             # one call for all (an explanation keeps some forty tables)
-            drops = "; ".join(f"DROP TABLE IF EXISTS {_quoted(n)}" for n in self.names)
+            drops = "; ".join(f"DROP TABLE IF EXISTS {quoted(n)}" for n in self.names)
             self.names.clear()
             with contextlib.suppress(Exception):
                 self.con.raw_sql(drops)

@@ -131,11 +131,15 @@ def ledger_after(
     p: Programme,
     day: date,
     keep: Callable[[ir.Table], ir.Table] = lambda t: t,
+    changed_only: bool = False,
 ) -> ir.Table:
     """The ledger on `day` from the `ledger` on `since` (< `day`) and the facts dated in (since, day].
 
     `keep`: materialises the week's changes (a few contracts) before they meet the whole ledger
-    (`Scratch.keep`); as one statement, DuckDB plans the two worse."""
+    (`Scratch.keep`); as one statement, DuckDB plans the two worse. `changed_only`: only the rows
+    of the contracts with a fact in (since, day] or a payment leaving the earnings window, and of
+    those new to the ledger; every other row is the same on `day` (`Carry` replaces those rows of
+    its ledger in place rather than writing every contract again)."""
     if since >= day:
         raise ValueError(f"a ledger is carried forward only: {since} is not before {day}")
     after, at = _day(since), _day(day)
@@ -165,7 +169,10 @@ def ledger_after(
     # The week's changes, a few contracts, side by side first; then each of the ledger's rows with
     # its contract's changes, and the contracts new to the ledger: no pass over the ledger but one.
     changes = keep(_assembled_parts([added, left, gaps, feedback, rehires, contracts, ends]))
-    kept = ledger.left_join(changes, "contract_id").drop("contract_id_right")
+    if changed_only:
+        kept = ledger.join(changes, "contract_id")  # an inner join keeps one `contract_id`
+    else:
+        kept = ledger.left_join(changes, "contract_id").drop("contract_id_right")
     new = changes.anti_join(ledger, "contract_id")
     new = new.mutate(**{n: ibis.null(typ) for n, typ in SCHEMA.items() if n != "contract_id"})
     t = union_all(kept, new.select(*kept.columns))

@@ -18,7 +18,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from toprated.evaluation.scratch import Scratch
+from toprated.evaluation.scratch import Scratch, quoted
 from toprated.metrics.ledger import SCHEMA, ledger_after, ledger_on, settings_of
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
@@ -47,6 +47,9 @@ def late_events(con: ibis.BaseBackend, seq: int, day: date) -> bool:
 #: the kept ledger three more weeks (the week's facts are a filter of the same scan either way).
 KEEP_AFTER_DAYS = 28
 
+#: A ledger of this process's is carried in place until the rows replaced reach this share of it.
+IN_PLACE_SHARE = 0.5
+
 
 class Carry:
     """The ledger of the latest day asked for, kept in temporary tables of its own until `close()`.
@@ -68,6 +71,8 @@ class Carry:
         self.kept_day: date | None = None  # the day of the ledger the store keeps (`seed`)
         self.from_kept = False  # whether the ledger is the kept one, carried (not made again)
         self.carried = 0  # how many ledgers were carried rather than made from every fact (for tests)
+        self._rows: int | None = None  # the ledger's rows when written whole (see `_in_place`)
+        self._replaced = 0  # rows replaced in place since
 
     def on(self, src: Sources, day: date) -> ir.Table | None:
         """The contracts' ledger on `day`, carried from the latest one when it is earlier and no
@@ -80,6 +85,10 @@ class Carry:
         carry = exact and self.day is not None and self.day < day
         if not carry and not self.start:
             return None
+        if carry and self._in_place(src, day):
+            self.carried += 1
+            self.day, self.version = day, version
+            return self.table
         scratch = Scratch(self.con)
         try:
             if carry:
@@ -93,8 +102,41 @@ class Carry:
             raise
         self.close()  # the ledger it was carried from
         self._scratch, self.table, self.day, self.version = scratch, table, day, version
+        self._rows, self._replaced = None, 0
         self.from_kept = self.from_kept and carry
         return table
+
+    def _in_place(self, src: Sources, day: date) -> bool:
+        """Carry the ledger to `day` by replacing the rows of the contracts that changed, on DuckDB,
+        when the ledger is this process's own (not the store's kept one, which stays as it is) and
+        the rows replaced so far are fewer than `IN_PLACE_SHARE` of it (a replaced row leaves a
+        deleted one behind that scans still pass over); else it is written again whole.
+
+        At a million freelancers a week's carry took 2.3–2.4 s so, against 2.9–3.2 s written whole
+        (most of it is finding the week's changes: the payments are scanned either way)."""
+        if self.con.name != "duckdb" or self._scratch is None or self.table is None or self.day is None:
+            return False
+        if self._rows is None:
+            self._rows = int(self.table.count().to_pyarrow().as_py())
+        if self._replaced >= IN_PLACE_SHARE * self._rows:
+            return False
+        with Scratch(self.con) as scratch:
+            changed = ledger_after(self.table, self.day, src, self.p, day, scratch.keep, changed_only=True)
+            rows = scratch.keep(changed.select(*self.table.columns))
+            n = int(rows.count().to_pyarrow().as_py())
+            target, source = quoted(self.table.get_name()), quoted(rows.get_name())
+            columns = ", ".join(quoted(c) for c in self.table.columns)
+            raw = self.con.con
+            raw.execute("BEGIN TRANSACTION")
+            try:  # all or nothing: a half-replaced ledger would be wrong
+                raw.execute(f"DELETE FROM {target} WHERE contract_id IN (SELECT contract_id FROM {source})")
+                raw.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+        self._replaced += n
+        return True
 
     def _still_exact(self, version: int | None) -> bool:
         """Whether the ledger still holds every fact up to its day: no event since it was made, or
