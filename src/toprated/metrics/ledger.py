@@ -12,8 +12,8 @@ window also loses the payments that leave it.
 The ledger is the contract (its parties, category, start, and its end if dated by then), what
 `payments_on` gives (the same columns and types, for the metrics that read it), with `long_gap`,
 the latest feedback and `rehire` beside it: one row per contract that started, or has a payment or
-feedback, on or before its day. It is exact only if no fact dated on or
-before D0 arrived since it was made: `toprated.runs.carry` checks that before carrying it.
+feedback, on or before its day. It is exact only if no fact dated on or before D0 arrived since it
+was made: `toprated.runs.carry` checks that before carrying it.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _contract_part(c: ir.Table, **more: ir.Value) -> ir.Table:
 
 
 def _end_part(src: Sources, after: date | None, day: date) -> ir.Table:
-    """The ends of contracts dated in (after, day]."""
+    """The ends of contracts dated in (after, day]; without `after`, those dated on or before `day`."""
     e = src.contract_ends
     dated = e.day <= _day(day) if after is None else (e.day > _day(after)) & (e.day <= _day(day))
     return e.filter(dated).select("contract_id", end_day="day", end_reason="reason")
