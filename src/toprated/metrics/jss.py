@@ -56,14 +56,16 @@ def jss_by_day(ec: ir.Table, p: Programme, single: dict[str, date] | None = None
     `single`: the calendar's row when it holds one day (`Cal.single`); the day and the windows'
     bounds are then the same on every row, and the groups need not hold them.
     """
-    if single is not None:
-        named = ("at", "rt_negative", *map(window_column, p.jss.windows_months))
-        constants = {c: ibis.literal(single[c], type="date") for c in named}
-        ec = ec.mutate(**constants)
     j = p.jss
+    windows = [window_column(m) for m in j.windows_months]
+    # the calendar's columns that hold one value on every row: written in, and not grouped by
+    constants: dict[str, ir.Value] = {}
+    if single is not None:
+        constants = {c: ibis.literal(single[c], type="date") for c in ("at", "rt_negative", *windows)}
+        ec = ec.mutate(**constants)
 
-    def bound(t: ir.Table, months: int) -> ir.Value:
-        return t[window_column(months)] if single is None else constants[window_column(months)]
+    def column(t: ir.Table, name: str) -> ir.Value:
+        return constants[name] if name in constants else t[name]
 
     # Sums per entity over every contract-day, and distinct clients from a second, narrow group-by:
     # per (entity, client), the latest key day among its counted contracts says which windows the
@@ -81,13 +83,16 @@ def jss_by_day(ec: ir.Table, p: Programme, single: dict[str, date] | None = None
     )
     aggs["large_contracts"] = ec.contract_id.count(where=ec.large)
     aggs["first_started"] = ec.started.min()
-    keys = ["entity_id", "entity_kind", "at"] if single is None else ["entity_id", "entity_kind"]
+    keys = [k for k in ("entity_id", "entity_kind", "at") if k not in constants]
     g = ec.group_by(keys).aggregate(**aggs)
-    bounds = [window_column(m) for m in j.windows_months] if single is None else []
+    bounds = [w for w in windows if w not in constants]
     counted = ec.filter(ec.counts & ec.client_id.notnull())
     per_client = counted.group_by([*keys, "client_id", *bounds]).aggregate(_last=counted.key_day.max())
     clients = per_client.group_by(keys).aggregate(
-        **{f"clients_{m}": ones(per_client._last > bound(per_client, m)).sum() for m in j.windows_months}
+        **{
+            f"clients_{m}": ones(per_client._last > column(per_client, window_column(m))).sum()
+            for m in j.windows_months
+        }
     )
     g = g.left_join(clients, keys).drop(*(f"{k}_right" for k in keys))
     g = g.mutate(**{f"clients_{m}": g[f"clients_{m}"].fill_null(0) for m in j.windows_months})
@@ -98,9 +103,7 @@ def jss_by_day(ec: ir.Table, p: Programme, single: dict[str, date] | None = None
             (enough, _score(g[f"good_{m}"].cast("int64"), g[f"total_{m}"].cast("int64"))),
             else_=ibis.null("int64"),
         )
-    g = g.mutate(**scores)
-    if single is not None:
-        g = g.mutate(at=constants["at"])
+    g = g.mutate(**scores, at=column(g, "at"))
     cols = [g[c] for c in scores]
     best = cols[0] if len(cols) == 1 else ibis.greatest(*cols)
     return g.select(

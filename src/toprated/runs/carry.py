@@ -123,19 +123,18 @@ class Carry:
         with Scratch(self.con) as scratch:
             changed = ledger_after(self.table, self.day, src, self.p, day, scratch.keep, changed_only=True)
             rows = scratch.keep(changed.select(*self.table.columns))
-            n = int(rows.count().to_pyarrow().as_py())
             target, source = quoted(self.table.get_name()), quoted(rows.get_name())
             columns = ", ".join(quoted(c) for c in self.table.columns)
             raw = self.con.con
             raw.execute("BEGIN TRANSACTION")
             try:  # all or nothing: a half-replaced ledger would be wrong
                 raw.execute(f"DELETE FROM {target} WHERE contract_id IN (SELECT contract_id FROM {source})")
-                raw.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
+                inserted = raw.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}").fetchone()
             except BaseException:
                 raw.execute("ROLLBACK")
                 raise
             raw.execute("COMMIT")
-        self._replaced += n
+        self._replaced += int(inserted[0]) if inserted else 0  # DuckDB answers an INSERT with its count
         return True
 
     def _still_exact(self, version: int | None) -> bool:
