@@ -26,7 +26,7 @@ from toprated.metrics.freelancer import (
     profile_by_day,
     readiness,
 )
-from toprated.metrics.jss import AGENCY, FREELANCER, entity_contracts, jss_by_day
+from toprated.metrics.jss import AGENCY, FREELANCER, entity_contracts, jss_by_day, jss_columns
 from toprated.metrics.sources import Sources
 from toprated.metrics.standing import standing_by_day
 from toprated.programme import Programme
@@ -44,7 +44,7 @@ class EntityDays:
     freelancers: ir.Table
     agencies: ir.Table
     members: ir.Table  # (agency_id, member_id, at, is_owner)
-    contracts: ir.Table  # entity contract-days, for explanations
+    contracts: ir.Table  # entity contract-days, for explanations (unless evaluated without them)
 
 
 def _profile_ok(completeness: ir.IntegerValue, photo: ir.BooleanValue, elance: ir.BooleanValue, p: Programme):
@@ -63,25 +63,37 @@ def jss_days(
     scratch: Scratch,
     paid: ir.Table | None = None,
     ledger: ir.Table | None = None,
+    contracts: bool = True,
 ) -> tuple[ir.Table, ir.Table]:
-    """Contract-days as each entity's JSS sees them, and the JSS per (entity, kind, day)."""
+    """Contract-days as each entity's JSS sees them, and the JSS per (entity, kind, day).
+
+    `contracts=False`: the contract-days hold only the columns the JSS reads (`jss_columns`), for
+    evaluations that show no contract."""
+    cd = contract_days(src, cal, p, paid, ledger)
     # kept: the freelancer's and the agency's view of a contract both read it (computed once). Those
     # views are not kept: the JSS reads them once, and an explanation reads one entity's rows.
-    cd = scratch.keep(contract_days(src, cal, p, paid, ledger))
+    cd = scratch.keep(cd if contracts else cd.select(*jss_columns(p)))
     ec = entity_contracts(cd, removals)
     return ec, scratch.keep(jss_by_day(ec, p, cal.single))
 
 
 def entity_days(
-    src: Sources, cal: Cal, p: Programme, removals: ir.Table, scratch: Scratch, ledger: ir.Table | None = None
+    src: Sources,
+    cal: Cal,
+    p: Programme,
+    removals: ir.Table,
+    scratch: Scratch,
+    ledger: ir.Table | None = None,
+    contracts: bool = True,
 ) -> EntityDays:
     """`ledger`: the contracts' state on a one-day calendar's day (`toprated.metrics.ledger`), which
-    then stands for their payments, feedback and rehires."""
+    then stands for their payments, feedback and rehires. `contracts=False`: `EntityDays.contracts`
+    holds only what the JSS reads (see `jss_days`)."""
     # one day: each contract's payments are summed once, for its state, activity and earnings
     paid = ledger
     if paid is None and cal.single is not None:
         paid = scratch.keep(payments_on(src, cal))
-    ec, jss = jss_days(src, cal, p, removals, scratch, paid, ledger)
+    ec, jss = jss_days(src, cal, p, removals, scratch, paid, ledger, contracts)
     standing = scratch.keep(standing_by_day(src, cal))  # read for freelancers and agencies
     earnings = scratch.keep(earnings_by_day(src, cal, paid))
     manual = scratch.keep(manual_badges_by_day(src, cal))

@@ -227,6 +227,7 @@ def evaluate_days(
     required: bool = True,
     masks: ir.Table | None = None,
     ledger: ir.Table | None = None,
+    contracts: bool = True,
 ) -> tuple[ir.Table, ir.Table, EntityDays]:
     """Freelancer and agency rows for every target day: all criteria and `<badge>_held` columns.
 
@@ -234,7 +235,8 @@ def evaluate_days(
     are evaluated too. For a single target day, `masks` (entity_id, entity_kind, points_mask) of
     the weekly point a week before can stand for them. With `pairs` (entity, day), only those are
     evaluated (see `build_calendar`): read only those rows of the result. `ledger`: the contracts'
-    state on the day of a one-day evaluation (`toprated.metrics.ledger`).
+    state on the day of a one-day evaluation (`toprated.metrics.ledger`). `contracts=False`: the
+    contract-days hold only what the JSS reads, for a caller that shows no contract.
     """
     if pairs is not None:
         targets = sorted({d for _, d in pairs})
@@ -244,7 +246,7 @@ def evaluate_days(
     stored = prior is not None or masks is not None
     calendar, weekly_rows = build_calendar(p, targets, stored, pairs, companions)
     cal, weekly = Cal.of(scratch.keep(calendar.arrow()), calendar), scratch.keep(weekly_rows)
-    ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch, ledger)
+    ed = entity_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch, ledger, contracts)
     fr = scratch.keep(_finish(ed.freelancers, weekly, p, False, prior, required, masks))
     ag = scratch.keep(_finish(ed.agencies, weekly, p, True, prior, required, masks))
     return fr, ag, ed
@@ -265,7 +267,7 @@ def jss_on(
     calendar, _ = build_calendar(p, sorted({d for _, d in pairs}), stored_points=True, pairs=pairs)
     src = _keyed_scope(src, pairs, scratch, companions)
     cal = Cal.of(scratch.keep(calendar.arrow()), calendar)
-    _, jss = jss_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch)
+    _, jss = jss_days(src, cal, p, scratch.keep(removals_arrow(removals or [])), scratch, contracts=False)
     return jss
 
 
@@ -286,7 +288,7 @@ def points_on(
     with Scratch(scratch.con) as steps:
         calendar, _ = build_calendar(p, [day], stored_points=True)
         cal = Cal.of(steps.keep(calendar.arrow()), calendar)
-        ed = entity_days(src, cal, p, steps.keep(removals_arrow(removals)), steps, ledger)
+        ed = entity_days(src, cal, p, steps.keep(removals_arrow(removals)), steps, ledger, contracts=False)
         flags = [d.select("entity_id", "entity_kind", "point_ok", point=d.at) for d in (ed.freelancers, ed.agencies)]
         return scratch.keep(union_all(*flags))
 
@@ -302,6 +304,7 @@ def evaluate(
     project: bool = False,
     masks: ir.Table | None = None,
     ledger: ir.Table | None = None,
+    contracts: bool = True,
 ) -> Evaluation:
     """Every entity's badges and criteria at `as_of`.
 
@@ -310,11 +313,21 @@ def evaluate(
     `qualifies_on` (see `qualifying_days`): for a few entities (an explanation) one pass costs about
     what each of two costs, since statements, not rows, are what take the time there. The result's
     tables read temporary tables of `scratch`: run them before closing it. `ledger`: the contracts'
-    state on `as_of`, for a one-day evaluation (`toprated.metrics.ledger`).
+    state on `as_of`, for a one-day evaluation (`toprated.metrics.ledger`). `contracts=False`:
+    `days.contracts` holds only what the JSS reads (for a caller that shows no contract).
     """
     targets = [as_of, *_projection_days(p, as_of)] if project else [as_of]
     fr, ag, ed = evaluate_days(
-        src.known_until(as_of), p, targets, scratch, removals, prior, required=required, masks=masks, ledger=ledger
+        src.known_until(as_of),
+        p,
+        targets,
+        scratch,
+        removals,
+        prior,
+        required=required,
+        masks=masks,
+        ledger=ledger,
+        contracts=contracts,
     )
     projected = None
     if project:

@@ -109,7 +109,9 @@ class RequestStatus:
         out: dict[tuple[str, date], dict[str, Any]] = {}
         with Scratch(facts.backend) as scratch:
             prior = None if weekly_points else scratch.keep(arrow_table({k: [] for k in POINTS_SCHEMA}, POINTS_SCHEMA))
-            fr, ag, _ = evaluate_days(facts, self.p, [], scratch, removals, prior, pairs=pairs, companions=companions)
+            fr, ag, _ = evaluate_days(
+                facts, self.p, [], scratch, removals, prior, pairs=pairs, companions=companions, contracts=False
+            )
             for t in (fr, ag):
                 met = [c for c in t.columns if c.startswith("top_rated__") and c.endswith("__met")]
                 for row in fetch(t.select("entity_id", "at", "top_rated_held", "jss", *met)).to_pylist():

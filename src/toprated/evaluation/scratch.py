@@ -31,7 +31,7 @@ import sqlglot as sg
 import sqlglot.expressions as sge
 
 from toprated.metrics.compiled import dated, fetch, remembered, run_prepared
-from toprated.metrics.sources import TABLES, Sources, contracts_of, restrict
+from toprated.metrics.sources import TABLES, UNREAD, Sources, contracts_of, restrict
 
 _lock = threading.Lock()
 _slots_in_use: set[int] = set()
@@ -313,8 +313,11 @@ class Scratch:
         return Sources(backend=src.backend, contracts=contracts, **kept)
 
     def _kept(self, scope: Sources) -> dict[str, ir.Table]:
-        """Every table of `scope` but the contracts (kept first, as the others are cut by them) kept."""
-        return {name: self.keep(getattr(scope, name)) for name in TABLES if name != "contracts"}
+        """Every table of `scope` but the contracts (kept first, as the others are cut by them) kept,
+        without the columns no rule reads (`UNREAD`)."""
+        return {
+            name: self.keep(getattr(scope, name).drop(*UNREAD.get(name, ()))) for name in TABLES if name != "contracts"
+        }
 
     def close(self) -> None:
         while self.views:

@@ -73,7 +73,7 @@ def evaluate_store(
                     contracts = [c for c in read["contracts"] if c["entity_id"] == contracts_of]
             else:
                 # everyone's are read once, without copying them first
-                ev = evaluate(src, p, as_of, scratch, removals)
+                ev = evaluate(src, p, as_of, scratch, removals, contracts=False)
                 fr = ev.freelancers.order_by("entity_id").to_pyarrow().to_pylist()
                 ag = ev.agencies.order_by("entity_id").to_pyarrow().to_pylist()
         if entity_ids:

@@ -71,13 +71,30 @@ def latest(facts: ir.Table, keys: Sequence[str], values: Sequence[str], cal: Cal
 
 
 def last_facts(facts: ir.Table, keys: Sequence[str], values: Sequence[str]) -> ir.Table:
-    """Per key, `values` of the last of `facts`: by day, then UTC instant, then event id."""
+    """Per key, `values` of the last of `facts`: by day, then UTC instant, then event id.
+
+    On DuckDB, one aggregate per key (the values of the row with the greatest (day, instant, id))
+    rather than a ranking window: at a million freelancers, the latest profiles took 0.26 s against
+    0.37 s. Elsewhere the window: Ibis gives PostgreSQL that aggregate through JSON, which loses
+    the values' types."""
+    if _backend_name(facts) == "duckdb":
+        order = ibis.struct({"_day": facts.day, "_ts": facts.ts, "_id": facts.event_id})
+        last = facts.group_by(list(keys)).aggregate(_last=ibis.struct({v: facts[v] for v in values}).argmax(order))
+        return last.select(*keys, **{v: last._last[v] for v in values})
     rank = ibis.row_number().over(
         group_by=[facts[k] for k in keys],
         order_by=[ibis.desc(facts.day), ibis.desc(facts.ts), ibis.desc(facts.event_id)],
     )
-    last = facts.mutate(_rank=rank).filter(lambda r: r._rank == 0)
-    return last.select(*(last[k] for k in keys), **{v: last[v] for v in values})
+    ranked = facts.mutate(_rank=rank).filter(lambda r: r._rank == 0)
+    return ranked.select(*(ranked[k] for k in keys), **{v: ranked[v] for v in values})
+
+
+def _backend_name(t: ir.Table) -> str | None:
+    """The name of the backend an expression runs on (None when it cannot tell)."""
+    try:
+        return t._find_backend(use_default=True).name
+    except Exception:  # tables of several backends, or none: the portable path
+        return None
 
 
 def ones(condition: ir.BooleanValue) -> ir.IntegerValue:

