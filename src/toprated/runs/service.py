@@ -22,7 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from toprated.evaluation.engine import evaluate, points_on, weekly_points
-from toprated.evaluation.removals import Decision, Earlier, decide_removals, decided_event_ids
+from toprated.evaluation.removals import Decision, Earlier, decide_removals, undecided_event_ids
 from toprated.evaluation.request_status import RequestStatus
 from toprated.evaluation.scratch import Scratch
 from toprated.metrics.asof import ones, union_all
@@ -76,7 +76,7 @@ def _earlier_decisions(
     until = weeks[-1]
     rows = t.filter((t.programme == programme) & (t.week == until))
     stored = set(rows.event_id.to_pyarrow().to_pylist())
-    if not set(decided_event_ids(src, until)) <= stored:
+    if undecided_event_ids(src, until, stored):
         return None, None
     granted = rows.filter(rows.granted).select(*DECISION_SCHEMA).to_pyarrow().to_pylist()
     return Earlier(until, [Decision(**g) for g in granted]), rows.select(*DECISION_SCHEMA)
@@ -184,8 +184,19 @@ def run_week(
         # a snapshot keeps each criterion's value and met, not the texts saying what is required
         # one day (the earlier points stored, or just evaluated): the contracts' ledger carried
         ledger = carry.on(src, week) if prior is not None or masks is not None else None
+        # read once, into the snapshot rows: neither each contract nor the rows themselves are kept
         ev = evaluate(
-            src, p, week, scratch, removals, prior, required=False, masks=masks, ledger=ledger, contracts=False
+            src,
+            p,
+            week,
+            scratch,
+            removals,
+            prior,
+            required=False,
+            masks=masks,
+            ledger=ledger,
+            contracts=False,
+            kept=False,
         )
         rows = scratch.keep(snap.snapshot_rows(ev.freelancers, ev.agencies, week, p.name, p.jss.windows_months))
         tables = {snap.SNAPSHOTS: rows}
