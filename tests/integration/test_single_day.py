@@ -309,3 +309,36 @@ def test_explanations_one_after_another_find_each_ones_facts(store_path: Path, e
             assert sorted(got) == sorted(ids)
             for entity in ids:
                 assert {k: v for k, v in got[entity].items() if v != rows[entity][k]} == {}, entity
+
+
+@pytest.mark.parametrize("gap_days", [30, 120])
+def test_a_keyed_calendars_payment_state_equals_the_running_totals(store_path: Path, gap_days: int) -> None:
+    """On a keyed calendar each (contract, day)'s payments are summed directly; on a calendar of days
+    they are running totals: the same sums, count, first and last payment and long gap on every
+    pair (a short gap setting makes long gaps common)."""
+    from toprated.metrics.calendar import Cal, Calendar
+    from toprated.metrics.contracts import _payment_state
+
+    base = load_programme()
+    p = base.model_copy(update={"jss": base.jss.model_copy(update={"long_term_max_gap_days": gap_days})})
+    days = [AS_OF, AS_OF - timedelta(days=45), AS_OF - timedelta(days=200)]
+    with open_store(str(store_path)) as store:
+        con = store.ibis()
+        src = Sources.from_backend(con)
+        ids = sorted(src.payments.contract_id.to_pyarrow().to_pylist())[::5]
+        pairs = {(c, days[i % 3]) for i, c in enumerate(ids)} | {(c, AS_OF) for c in ids[::4]}
+        with Scratch(con) as scratch:
+            keyed_cal = Calendar([], {}, {}, pairs=pairs)
+            keyed = _payment_state(src, Cal.of(scratch.keep(keyed_cal.arrow()), keyed_cal), p)
+            by_pair = {(r["contract_id"], r["at"]): r for r in keyed.to_pyarrow().to_pylist()}
+            all_days = Calendar(days, {}, {})
+            full = _payment_state(src, Cal.of(scratch.keep(all_days.arrow()), all_days), p)
+            expected = {(r["contract_id"], r["at"]): r for r in full.to_pyarrow().to_pylist()}
+    expected = {k: v for k, v in expected.items() if k in pairs}
+    assert len(expected) > 100 and set(by_pair) == set(expected)
+    assert sum(bool(r["long_gap"]) for r in expected.values()) > 5  # the gap rule is exercised
+    assert sum(not r["long_gap"] and r["n_payments"] > 2 for r in expected.values()) > 5
+    for key, row in expected.items():
+        got = by_pair[key]
+        diff = {k: (row[k], got[k]) for k in row if bool(row[k]) != bool(got[k]) or (row[k] and row[k] != got[k])}
+        assert not diff, (key, diff)
