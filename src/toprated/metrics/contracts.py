@@ -96,7 +96,8 @@ def _payment_state_keyed(src: Sources, cal: Cal, p: Programme) -> ir.Table:
     """`_payment_state` for a keyed calendar, whose contracts have a few days each (the days some
     entities are asked about): each (contract, day)'s payments up to that day, joined and summed.
     Running totals would order every payment of every contract, for a few days each: at a million
-    freelancers, a first run's feedback-removal requests took 13.5 s so against (measured below)."""
+    freelancers, the step that evaluates a first run's feedback-removal requests took 26.5 s of
+    DuckDB's operator time with them, 15.8 s with these sums."""
     c = cal.select("at")
     pay = src.payments
     j = pay.join(c, [pay.day <= c.at, *cal.match(pay.contract_id, c)]).select(
