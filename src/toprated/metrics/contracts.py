@@ -103,13 +103,7 @@ def _payment_state_keyed(src: Sources, cal: Cal, p: Programme) -> ir.Table:
     j = pay.join(c, [pay.day <= c.at, *cal.match(pay.contract_id, c)]).select(
         "contract_id", "day", "amount", "refund", "at"
     )
-    paid_day = ibis.cases((~j.refund, j.day), else_=ibis.null("date"))
-    s = j.group_by(["contract_id", "at"]).aggregate(
-        cum_net=signed_amount(j).sum(),
-        n_payments=ones(~j.refund).sum(),
-        first_paid=paid_day.min(),
-        last_paid=paid_day.max(),
-    )
+    s = j.group_by(["contract_id", "at"]).aggregate(**_state_sums(j))
     could_be_long = s.filter(_could_be_long(s, p)).select("contract_id", "at", _last=s.last_paid)
     paid = j.filter(~j.refund).join(could_be_long, ["contract_id", "at"]).select("contract_id", "at", "day", "_last")
     gaps = long_gaps(paid, p.jss.long_term_max_gap_days, keys=("contract_id", "at"))
@@ -134,18 +128,23 @@ def payment_sums(pay: ir.Table, earn_from: date, count_in_window: bool = False) 
     """Per contract of the payments `pay`: `cum_net`, `n_payments`, `first_paid`, `last_paid`
     (refunds are not payments there) and `net_12m`, the net of those dated after `earn_from`; with
     `count_in_window`, also `n_12m`, how many (refunds too) are dated after it."""
-    signed = signed_amount(pay)
-    paid_day = ibis.cases((~pay.refund, pay.day), else_=ibis.null("date"))
     in_window = pay.day > ibis.literal(earn_from, type="date")
     more = {"n_12m": ones(in_window).sum()} if count_in_window else {}
     return pay.group_by("contract_id").aggregate(
-        cum_net=signed.sum(),
-        n_payments=ones(~pay.refund).sum(),
-        first_paid=paid_day.min(),
-        last_paid=paid_day.max(),
-        net_12m=signed.sum(where=in_window),
-        **more,
+        **_state_sums(pay), net_12m=signed_amount(pay).sum(where=in_window), **more
     )
+
+
+def _state_sums(pay: ir.Table) -> dict[str, ir.Value]:
+    """The aggregates of a contract's state over payments `pay`: `cum_net`, `n_payments`,
+    `first_paid`, `last_paid` (refunds are not payments there, but count in the net)."""
+    paid_day = ibis.cases((~pay.refund, pay.day), else_=ibis.null("date"))
+    return {
+        "cum_net": signed_amount(pay).sum(),
+        "n_payments": ones(~pay.refund).sum(),
+        "first_paid": paid_day.min(),
+        "last_paid": paid_day.max(),
+    }
 
 
 def _payment_state_on(src: Sources, cal: Cal, p: Programme, paid: ir.Table | None) -> ir.Table:

@@ -22,7 +22,7 @@ from toprated.evaluation.scratch import Scratch, quoted
 from toprated.metrics.ledger import SCHEMA, ledger_after, ledger_on, settings_of
 from toprated.metrics.sources import Sources
 from toprated.programme import Programme
-from toprated.runs.weekstore import LedgerState, WeekStore, table_exists
+from toprated.runs.weekstore import LedgerState, WeekStore, table_exists, transaction
 
 
 def store_version(con: ibis.BaseBackend) -> int | None:
@@ -125,16 +125,10 @@ class Carry:
             rows = scratch.keep(changed.select(*self.table.columns))
             target, source = quoted(self.table.get_name()), quoted(rows.get_name())
             columns = ", ".join(quoted(c) for c in self.table.columns)
-            raw = self.con.con
-            raw.execute("BEGIN TRANSACTION")
-            try:  # all or nothing: a half-replaced ledger would be wrong
-                raw.execute(f"DELETE FROM {target} WHERE contract_id IN (SELECT contract_id FROM {source})")
-                inserted = raw.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}").fetchone()
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
-        self._replaced += int(inserted[0]) if inserted else 0  # DuckDB answers an INSERT with its count
+            with transaction(self.con) as execute:  # all or nothing: a half-replaced ledger would be wrong
+                execute(f"DELETE FROM {target} WHERE contract_id IN (SELECT contract_id FROM {source})")
+                inserted = execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
+        self._replaced += int(inserted[0][0]) if inserted else 0  # DuckDB answers an INSERT with its count
         return True
 
     def _still_exact(self, version: int | None) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import ibis
 import ibis.expr.types as ir
@@ -159,21 +159,26 @@ class SqlWeekStore:
                 f"CAST({int(state.seq)} AS BIGINT) AS seq, CAST('{settings}' AS VARCHAR) AS settings"
             )
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Callable[[str], None]]:
-        """SQL statements in one transaction of the backend's own connection: all or nothing."""
-        raw = self.con.con
-        if self.con.name == "postgres":
-            with raw.transaction(), raw.cursor() as cur:
-                yield lambda sql: cur.execute(sql)
-            return
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            yield lambda sql: raw.execute(sql).fetchall()
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-        raw.execute("COMMIT")
+    def transaction(self) -> contextlib.AbstractContextManager[Callable[[str], Any]]:
+        return transaction(self.con)
+
+
+@contextlib.contextmanager
+def transaction(con: ibis.BaseBackend) -> Iterator[Callable[[str], Any]]:
+    """SQL statements in one transaction of the backend's own connection: all or nothing. On
+    DuckDB each statement's rows are returned (an INSERT answers with its count)."""
+    raw = con.con
+    if con.name == "postgres":
+        with raw.transaction(), raw.cursor() as cur:
+            yield lambda sql: cur.execute(sql)
+        return
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        yield lambda sql: raw.execute(sql).fetchall()
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    raw.execute("COMMIT")
 
 
 class ParquetWeekStore:
