@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+# Compiled SQL is not kept on disk between tests (nor in the user's cache): tests that count what a
+# connection compiles would otherwise depend on the tests before them. `test_sqlcache` turns it on.
+os.environ["TOPRATED_CACHE_DIR"] = "off"
+
 PG_CONNINFO = os.environ.get("TOPRATED_TEST_PG", "host=127.0.0.1 port=5432 dbname=test user=root")
 
 

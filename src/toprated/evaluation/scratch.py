@@ -145,7 +145,7 @@ class Scratch:
 
     def _name(self) -> str:
         self._step += 1
-        return f"_toprated_{os.getpid()}_{self.slot}_{self._step - 1}"
+        return f"_toprated_{self.slot}_{self._step - 1}"
 
     def keep(self, obj: ir.Table | pa.Table) -> ir.Table:
         if self.con.name == "pyspark":

@@ -8,7 +8,8 @@ SQL is looked up instead. DuckDB only: other backends compile as they always do.
 
 A weekly run's expressions differ from one week to the next only by their dates: the day, its
 windows' bounds, the cut of the facts. They are compiled with stand-ins for their dates (`dated`),
-so that a process running week after week (a backfill, a scheduler) compiles each once.
+so that a process running week after week (a backfill, a scheduler) compiles each once; and the
+next process finds them compiled on disk (`toprated.metrics.sqlcache`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
+
+from toprated.metrics.sqlcache import compiled_once
 
 #: How many compiled statements a connection keeps.
 COMPILED = 512
@@ -88,15 +91,21 @@ def _dated(
     literals = [o for o in op.find(ops.Literal) if o.dtype.is_date() and isinstance(o.value, date)]
     dates = sorted({o.value for o in literals})
     if not literals or len(dates) > _STAND_INS:
-        return remembered(con, (key, op), lambda: make(expr))
+        return _made(con, (key, op), lambda: make(expr))
     stand_ins = {d: _STAND_IN + timedelta(days=i) for i, d in enumerate(dates)}
     generic = op.replace({o: ops.Literal(stand_ins[o.value], o.dtype) for o in literals})
-    made = remembered(con, (key, generic), lambda: make(generic.to_expr()))
+    made = _made(con, (key, generic), lambda: make(generic.to_expr()))
     real = {_sql_date(s): _sql_date(d) for d, s in stand_ins.items()}
     out = tuple(_STAND_IN_SQL.sub(lambda m: real.get(m.group(0), m.group(0)), sql) for sql in made)
     if any(_STAND_IN_SQL.search(sql) for sql in out):
-        return remembered(con, (key, op), lambda: make(expr))
+        return _made(con, (key, op), lambda: make(expr))
     return out
+
+
+def _made(con: ibis.BaseBackend, key: Hashable, make: Callable[[], tuple[str, ...]]) -> tuple[str, ...]:
+    """`make()` remembered on the connection, and on disk: the next process (next week's run, the
+    next explanation) finds it compiled (`toprated.metrics.sqlcache`)."""
+    return remembered(con, key, lambda: compiled_once(con.name, key, make))
 
 
 def fetch(t: ir.Table) -> pa.Table:
