@@ -5,7 +5,9 @@
 
 From one run on the same files it prints: the import rate, the floor (DuckDB scanning and grouping
 the payment and contract columns a run needs), a 16-week backfill, the weekly run (with the 15
-earlier weeks stored), one entity's live `explain` (median of 20), the peak memory, and last
+earlier weeks stored), one entity's live `explain` (median of 20), the peak memory, then the
+weekly run again and that explanation as an operator runs them (`toprated run-week`, `toprated
+explain`: each a process of its own, finding the SQL compiled on disk), and last
 `ratio weekly/floor: X`. Figures are wall-clock seconds on this machine; quote ratios, since the
 machines are shared and noisy. Generated data and stores are kept in --workdir and reused.
 
@@ -19,7 +21,9 @@ import argparse
 import multiprocessing
 import os
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -83,6 +87,22 @@ def floor(db: Path) -> float:
     return dt
 
 
+def as_commands(db: Path, week: date, entity: str) -> None:
+    """The weekly run and one explanation as an operator runs them: each `toprated` command a process
+    of its own, which finds the SQL compiled (and the explanation's steps recorded) by the runs above
+    in the cache directory (`toprated.metrics.sqlcache`). Wall time, Python's start included."""
+    command = Path(sys.executable).with_name("toprated")
+    if not command.exists():
+        command = Path(shutil.which("toprated") or "toprated")
+    for label, args in (
+        ("weekly run again", ["run-week", "--week", week.isoformat()]),
+        (f"explain {entity}", ["explain", entity, "--as-of", week.isoformat(), "--format", "json"]),
+    ):
+        t = time.perf_counter()
+        subprocess.run([str(command), *args, "--db", str(db)], check=True, capture_output=True)
+        print(f"`toprated {args[0]}`, a process of its own ({label}): {time.perf_counter() - t:.2f} s", flush=True)
+
+
 def print_weeks(reports: list[WeekReport]) -> None:
     """The first week of a backfill (its 15 earlier weekly points too) and the range of the others."""
     if reports:
@@ -121,6 +141,8 @@ def main() -> int:
     n = args.freelancers
     work = args.workdir / f"{n}-{args.seed}"
     work.mkdir(parents=True, exist_ok=True)
+    # compiled SQL kept on disk (toprated.metrics.sqlcache): the bench's own, for the commands below
+    os.environ.setdefault("TOPRATED_CACHE_DIR", str(work / "cache"))
     events = work / "events.parquet"
     print(f"machine: {os.cpu_count()} cores; {n:,} freelancers, seed {args.seed}, week {week}", flush=True)
     print(f"allocator: {allocator}", flush=True)
@@ -141,7 +163,7 @@ def main() -> int:
     f = min(floor(db) for _ in range(3))
     print(f"floor (scan + group payments and contracts, best of 3): {f:.2f} s", flush=True)
 
-    weekly = None
+    weekly = explained = None
     first_week, last_week = week - timedelta(weeks=16), week - timedelta(weeks=1)
     for engine in args.engines.split(","):
         print(f"--- engine {engine}", flush=True)
@@ -184,6 +206,7 @@ def main() -> int:
                 held = held.select("entity_id").order_by("entity_id").limit(1)
                 some = held.to_pyarrow().column("entity_id").to_pylist()
                 entity = some[0] if some else con.table("freelancers").limit(1).to_pyarrow()["freelancer_id"][0].as_py()
+                explained = entity
                 times = []
                 for _ in range(20):
                     t = time.perf_counter()
@@ -209,6 +232,8 @@ def main() -> int:
                     label = f"{len(times)} other entities with a JSS ({agencies} agencies), one each"
                     print(f"  {label}, median: {median:.0f} ms", flush=True)
     print(f"peak memory (this process, DuckDB included): {peak_rss_gib():.2f} GiB", flush=True)
+    if weekly is not None and explained is not None:
+        as_commands(db, week, explained)
     if weekly is not None:
         print(f"ratio weekly/floor: {weekly / f:.2f}")
     return 0

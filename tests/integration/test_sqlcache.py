@@ -23,25 +23,27 @@ from toprated.store import open_store
 
 AS_OF = date(2026, 11, 23)
 
-#: Explains one entity in a process of its own; prints what it found on disk, what it compiled, and
-#: the explanation.
+#: Explains one entity in a process of its own; prints how many statements it compiled, how many
+#: recorded builds it replayed from disk and recorded there, and the explanation.
 EXPLAIN = """
 import json, sys
 from datetime import date
+from toprated.evaluation import plans
 from toprated.metrics import sqlcache
 from toprated.programme import load_programme
 from toprated.store import open_store
 from toprated.evaluation.service import evaluate_store
 
-found, made = [], []
-get, put = sqlcache._get, sqlcache._put
-sqlcache._get = lambda path, key: found.append(key) or get(path, key)
+made, replayed, recorded = [], [], []
+put, load, save = sqlcache._put, plans.load, plans.save
 sqlcache._put = lambda path, key, statements: made.append(key) or put(path, key, statements)
+plans.load = lambda key: (lambda plan: plan and replayed.append(key) or plan)(load(key))
+plans.save = lambda key, plan: (key and recorded.append(key)) or save(key, plan)
 with open_store(sys.argv[1]) as store:
     r = evaluate_store(store.ibis(), load_programme(None), date.fromisoformat(sys.argv[2]),
                        entity_ids=[sys.argv[3]], contracts_of=sys.argv[3])
-print(json.dumps({"looked_up": len(found), "compiled": len(made), "freelancers": r.freelancers,
-                  "contracts": r.contracts}, default=str))
+print(json.dumps({"compiled": len(made), "replayed": len(replayed), "recorded": len(recorded),
+                  "freelancers": r.freelancers, "contracts": r.contracts}, default=str))
 """
 
 
@@ -77,7 +79,7 @@ def _some_freelancer(store: Path) -> str:
         return s.ibis().table("freelancers").freelancer_id.min().to_pyarrow().as_py()
 
 
-def test_the_next_process_finds_every_statement_compiled_and_explains_the_same(store: Path, tmp_path: Path) -> None:
+def test_the_next_process_replays_the_explanation_compiled_and_explains_the_same(store: Path, tmp_path: Path) -> None:
     entity = _some_freelancer(store)
     cache = str(tmp_path / "cache")
     # another hash seed each time: the keys must not depend on the process's string hashing
@@ -85,9 +87,10 @@ def test_the_next_process_finds_every_statement_compiled_and_explains_the_same(s
     second = _explain_in_a_process(store, entity, cache, "2")
     without = _explain_in_a_process(store, entity, "off", "3")
     assert first["compiled"] > 20  # the evaluation's steps and reads
-    assert second["looked_up"] == first["looked_up"]
-    assert second["compiled"] == 0
-    assert without["looked_up"] == without["compiled"] == 0
+    assert first["recorded"] == 3 and first["replayed"] == 0  # its facts' copies, then the evaluation
+    assert second["compiled"] == second["recorded"] == 0
+    assert second["replayed"] == 3
+    assert without["compiled"] == without["replayed"] == without["recorded"] == 0
     assert first["freelancers"] == second["freelancers"] == without["freelancers"]
     assert first["contracts"] == second["contracts"] == without["contracts"]
     assert first["contracts"]  # an explanation with its contracts, not an empty one
@@ -105,6 +108,16 @@ def test_a_changed_threshold_is_another_statement_never_the_one_kept(store: Path
     assert any(r["top_rated__earnings_12m__met"] for r in before.freelancers)
     assert not any(r["top_rated__earnings_12m__met"] for r in after.freelancers)
     assert [r["jss"] for r in after.freelancers] == [r["jss"] for r in before.freelancers]
+
+
+def test_equal_expressions_built_differently_have_one_digest() -> None:
+    t = ibis.table({"a": "int64", "b": "string"}, name="t")
+    # the same table, its schema made anew: other objects, equal ones
+    u = ibis.table(ibis.schema({"a": ibis.dtype("int64"), "b": ibis.dtype("string")}), name="t")
+    assert t.op() is not u.op()
+    assert sqlcache.digest("duckdb", t.filter(t.a > 1).op()) == sqlcache.digest("duckdb", u.filter(u.a > 1).op())
+    assert sqlcache.digest("duckdb", t.filter(t.a > 2).op()) != sqlcache.digest("duckdb", u.filter(u.a > 1).op())
+    assert sqlcache.digest("duckdb", t.op()) != sqlcache.digest("postgres", t.op())
 
 
 def test_an_expression_with_python_made_data_is_not_kept() -> None:

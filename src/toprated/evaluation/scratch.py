@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from types import TracebackType
 
 import ibis
@@ -30,6 +28,8 @@ import pyarrow as pa
 import sqlglot as sg
 import sqlglot.expressions as sge
 
+from toprated.evaluation import plans as recorded
+from toprated.evaluation.plans import Plan, Step
 from toprated.metrics.compiled import dated, fetch, remembered, run_prepared
 from toprated.metrics.sources import TABLES, UNREAD, Sources, contracts_of, restrict
 
@@ -85,47 +85,18 @@ ENTITIES, CONTRACTS = "__toprated_entities__", "__toprated_contracts__"
 PLANS = 32
 
 
-@dataclass(frozen=True)
-class _Step:
-    """One kept table of a recorded build: the statements that make it, or the data uploaded."""
-
-    name: str
-    schema: ibis.Schema
-    statements: tuple[str, ...] | None = None
-    arrow: pa.Table | None = None
-
-
-@dataclass(frozen=True)
-class _Plan:
-    steps: list[_Step]
-    outputs: dict[str, str]  # what the build returned: key -> kept table's name
-
-
 def _table(con: ibis.BaseBackend, name: str, schema: ibis.Schema) -> ir.Table:
     # by its bare name, as every later statement (and `SqlWeekStore.write`) refers to it
     return ops.DatabaseTable(name, schema=schema, source=con, namespace=ops.Namespace()).to_expr()
 
 
-class Same:
-    """A part of a `replayable` key that matches the very same object only, such as a programme (not
-    hashable), and keeps it alive as long as the key, so that its id is not reused meanwhile."""
-
-    def __init__(self, obj: object) -> None:
-        self.obj = obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Same) and other.obj is self.obj
-
-
-def table_names(src: Sources) -> tuple[str, ...] | None:
-    """The names of the tables `src` reads, when each is a table as it is (a key of `replayable`)."""
+def table_names(src: Sources) -> tuple[tuple[str, ibis.Schema], ...] | None:
+    """The names of the tables `src` reads, with their columns, when each is a table as it is (a key
+    of `replayable`)."""
     tables = [getattr(src, name).op() for name in TABLES]
     if not all(isinstance(t, ops.DatabaseTable) for t in tables):
         return None
-    return tuple(t.name for t in tables)
+    return tuple((t.name, t.schema) for t in tables)
 
 
 class Scratch:
@@ -140,7 +111,7 @@ class Scratch:
             self.slot = next(i for i in itertools.count() if i not in _slots_in_use)
             _slots_in_use.add(self.slot)
         self._step = 0
-        self._recording: list[_Step] | None = None  # see `replayable`
+        self._recording: list[Step] | None = None  # see `replayable`
         self._ids: dict[str, str] = {}  # a stand-in, quoted -> the ids it stands for (see `facts_of`)
 
     def _name(self) -> str:
@@ -156,7 +127,7 @@ class Scratch:
         elif self.con.name == "duckdb":
             schema = self._upload_to_duckdb(name, obj)
             if self._recording is not None:
-                self._recording.append(_Step(name, schema, arrow=obj))
+                self._recording.append(Step(name, schema, arrow=obj))
         else:  # PostgreSQL (a replay is DuckDB's only)
             schema = self.con.create_table(name, obj, temp=True, overwrite=True).schema()
         self.names.append(name)
@@ -173,7 +144,7 @@ class Scratch:
         if self._recording is not None:
             # a memtable's name is the Python object's: a replay could not count on it
             replayable = not expr.op().find(ops.InMemoryTable)
-            self._recording.append(_Step(name, expr.schema(), statements if replayable else None))
+            self._recording.append(Step(name, expr.schema(), statements if replayable else None))
         return expr.schema()
 
     def _bound(self, statement: str) -> str:
@@ -206,17 +177,23 @@ class Scratch:
         day: they read its facts from temporary tables whose names are the same each time (see
         `facts_of`). Building and compiling their Ibis expressions takes longer than running them on
         a few rows. `key` must name everything `build` depends on but the contents of the tables it
-        reads: the tables' names, the day, the programme, the removals. DuckDB only; a step with a
-        memtable (data in the expression itself) makes `build` run each time.
+        reads: the tables' names and columns, the day, the programme, the removals. DuckDB only; a
+        step with a memtable (data in the expression itself) makes `build` run each time. The
+        recording is kept on disk too, for the next process (`toprated.evaluation.plans`).
         """
         if self.con.name != "duckdb":
             return build()
-        plans: OrderedDict[Hashable, _Plan] = self.con.__dict__.setdefault("_toprated_plans", OrderedDict())
-        full_key = (key, os.getpid(), self.slot, self._step)
+        plans: OrderedDict[Hashable, Plan] = self.con.__dict__.setdefault("_toprated_plans", OrderedDict())
+        full_key = (key, self.slot, self._step)
         with _lock:
             plan = plans.get(full_key)
             if plan is not None:
                 plans.move_to_end(full_key)
+        on_disk = recorded.disk_key(*full_key) if plan is None else None
+        if plan is None:
+            plan = recorded.load(on_disk)
+            if plan is not None:
+                self._remember(plans, full_key, plan)
         if plan is None:
             self._recording = []
             try:
@@ -227,10 +204,9 @@ class Scratch:
             if all(s.statements is not None or s.arrow is not None for s in steps) and set(names.values()) <= {
                 s.name for s in steps
             }:
-                with _lock:
-                    plans[full_key] = _Plan(steps, names)
-                    while len(plans) > PLANS:
-                        plans.popitem(last=False)
+                plan = Plan(steps, names)
+                self._remember(plans, full_key, plan)
+                recorded.save(on_disk, plan)
             return out
         kept: dict[str, ibis.Schema] = {}
         statements: list[str] = []
@@ -249,6 +225,13 @@ class Scratch:
             fixed = [not any(stand_in in s for stand_in in self._ids) for s in statements]
             run_prepared(self.con, [self._bound(s) for s in statements], fixed)
         return {k: _table(self.con, name, kept[name]) for k, name in plan.outputs.items()}
+
+    @staticmethod
+    def _remember(plans: OrderedDict[Hashable, Plan], key: Hashable, plan: Plan) -> None:
+        with _lock:
+            plans[key] = plan
+            while len(plans) > PLANS:
+                plans.popitem(last=False)
 
     def _keep_on_spark(self, obj: ir.Table | pa.Table) -> ir.Table:
         """Spark has no temporary tables through ibis, and a lazily cached step would leave one huge

@@ -15,9 +15,10 @@ import ibis.expr.types as ir
 
 from toprated.evaluation.criteria import STATIC
 from toprated.evaluation.engine import BADGES, Removal, badges_for, evaluate, qualifying_days
+from toprated.evaluation.plans import Same
 from toprated.evaluation.removals import Decision, decide_removals
 from toprated.evaluation.request_status import RequestStatus
-from toprated.evaluation.scratch import Same, Scratch, table_names
+from toprated.evaluation.scratch import Scratch, table_names
 from toprated.metrics.compiled import fetch
 from toprated.metrics.sources import Sources, entity_closure, restrict
 from toprated.programme import Programme

@@ -6,12 +6,11 @@ run at a million freelancers compiled for 4.2 s of its 33 s, an explanation for 
 3.6 s. The SQL is the same from one process to the next (a weekly run's dates are stand-ins, see
 `toprated.metrics.compiled.dated`), so it is looked up here first.
 
-The key is a digest of the expression itself (pickled: its tables' names and columns, every
-literal, every operation), of the backend's dialect and of the versions of the libraries that
+The key is a digest of the expression itself (written out whole: its tables' names and columns,
+every literal, every operation), of the backend's dialect and of the versions of the libraries that
 compile it: a changed threshold or a new version of ibis is another key, so a stale statement
-cannot be found. Parts of an expression without an order of their own (the columns a `drop`
-removes, a frozenset) are written sorted, so that the digest does not depend on the process's
-string hashing. An expression holding Python-made data (a memtable) is not kept.
+cannot be found. It is the same in every process (see `_encode`). An expression holding
+Python-made data (a memtable) is not kept.
 
 The file is a SQLite database in `$TOPRATED_CACHE_DIR` (default `$XDG_CACHE_HOME/toprated`, else
 `~/.cache/toprated`); `TOPRATED_CACHE_DIR=off` turns it off. It is a cache: any failure to read or
@@ -21,20 +20,21 @@ write it (a read-only disk, a locked file) is ignored, and the statement is comp
 from __future__ import annotations
 
 import contextlib
+import datetime
+import decimal
+import enum
 import hashlib
-import io
 import json
 import os
-import pickle
 import sqlite3
 import threading
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 import ibis
 import ibis.expr.operations as ops
+from ibis.common.grounds import Concrete
 
 CACHE_DIR = "TOPRATED_CACHE_DIR"
 
@@ -61,44 +61,69 @@ def cache_path() -> Path | None:
 
 
 class _Unkeyable(Exception):
-    """An expression that is not kept: it holds Python-made data."""
+    """A key that is not kept: it holds Python-made data, or an object without a stable form."""
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles an expression the same way in every process: backends (connections) as a name, and
-    the frozensets of its operations sorted (pickle writes a frozenset in the process's hash order,
-    and `reducer_override` is not called for one: so at the operation holding it). The pickle is a
-    key only, never loaded."""
+_PLAIN = (type(None), bool, int, float, str, bytes, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta)
 
-    def persistent_id(self, obj: object) -> str | None:
-        if isinstance(obj, ibis.BaseBackend):
-            return f"backend:{obj.name}"
-        return None
 
-    def reducer_override(self, obj: object) -> Any:
+def _encode(obj: object, seen: dict[object, int], out: list[str]) -> None:
+    """`obj` written out the same way in every process, whatever its objects' identities.
+
+    Pickle would not do: it writes an object again or refers back to it by identity, so two equal
+    expressions built differently (a schema made anew, a string not interned) pickle differently,
+    and a frozenset in the process's hash order. Here an Ibis object equal to one written before is
+    a reference to it (`seen`, by equality), and a set is sorted."""
+    if isinstance(obj, (*_PLAIN, enum.Enum)):
+        out.append(f"{type(obj).__name__}:{obj!r}")
+    elif isinstance(obj, Concrete):  # an operation, a schema, a data type
         if isinstance(obj, ops.InMemoryTable):
             raise _Unkeyable
-        if isinstance(obj, ops.Node):
-            reduced = obj.__reduce__()
-            if isinstance(reduced, tuple) and len(reduced) == 2 and len(reduced[1]) == 1:
-                (fields,) = reduced[1]
-                if isinstance(fields, dict) and any(isinstance(v, frozenset) for v in fields.values()):
-                    return type(obj), (tuple((k, _ordered(v)) for k, v in fields.items()),)
-        return NotImplemented
-
-
-def _ordered(value: object) -> object:
-    return ("frozenset", tuple(sorted(value, key=repr))) if isinstance(value, frozenset) else value
+        at = seen.get(obj)
+        if at is not None:
+            out.append(f"@{at}")
+            return
+        out.append(f"({type(obj).__module__}.{type(obj).__qualname__}")
+        for name, value in zip(obj.__argnames__, obj.__args__, strict=True):
+            out.append(name)
+            _encode(value, seen, out)
+        out.append(")")
+        seen[obj] = len(seen)
+    elif isinstance(obj, (tuple, list)):
+        out.append("[")
+        for value in obj:
+            _encode(value, seen, out)
+        out.append("]")
+    elif isinstance(obj, dict):  # in its order: a schema's columns are in order
+        out.append("{")
+        for key, value in obj.items():
+            _encode(key, seen, out)
+            _encode(value, seen, out)
+        out.append("}")
+    elif isinstance(obj, (frozenset, set)):
+        parts = []
+        for value in obj:
+            part: list[str] = []
+            _encode(value, seen, part)
+            parts.append("\x1f".join(part))
+        out.append("<" + "\x1e".join(sorted(parts)) + ">")
+    elif isinstance(obj, ibis.BaseBackend):
+        out.append(f"backend:{obj.name}")
+    elif hasattr(obj, "__toprated_key__"):
+        _encode(obj.__toprated_key__(), seen, out)
+    else:
+        raise _Unkeyable
 
 
 def digest(backend: str, key: object) -> str | None:
-    """The key's digest, or None for a key that is not kept (memtables, objects that do not pickle)."""
-    out = io.BytesIO()
+    """The key's digest, or None for a key that is not kept (memtables, objects without a stable
+    form: see `_encode`)."""
+    out: list[str] = []
     try:
-        _Pickler(out, protocol=5).dump((FORMAT, _VERSIONS, backend, key))
-    except (_Unkeyable, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        _encode((FORMAT, _VERSIONS, backend, key), {}, out)
+    except (_Unkeyable, RecursionError):
         return None
-    return hashlib.sha256(out.getvalue()).hexdigest()
+    return hashlib.sha256("\x1f".join(out).encode()).hexdigest()
 
 
 def _connection(path: Path) -> sqlite3.Connection | None:
@@ -112,6 +137,7 @@ def _connection(path: Path) -> sqlite3.Connection | None:
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=OFF")  # a cache: a lost write costs a compile, nothing more
         con.execute("CREATE TABLE IF NOT EXISTS compiled (digest TEXT PRIMARY KEY, statements TEXT NOT NULL)")
+        con.execute("CREATE TABLE IF NOT EXISTS plans (digest TEXT PRIMARY KEY, plan BLOB NOT NULL)")
     _connections[path] = con
     return con
 
@@ -138,6 +164,50 @@ def _put(path: Path, key: str, statements: tuple[str, ...]) -> None:
             "DELETE FROM compiled WHERE rowid <= (SELECT max(rowid) FROM compiled) - ?",
             (ENTRIES,),
         )
+
+
+#: How many recorded builds (`toprated.evaluation.plans`) the file keeps: some 100 KB each.
+PLANS = 200
+
+
+def kept_plan(key: str) -> bytes | None:
+    """A recorded build kept under `key` (a digest), if the cache is on and holds one."""
+    path = cache_path()
+    if path is None:
+        return None
+    with _lock, contextlib.suppress(sqlite3.Error):
+        con = _connection(path)
+        row = None if con is None else con.execute("SELECT plan FROM plans WHERE digest = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+    return None
+
+
+def keep_plan(key: str, plan: bytes) -> None:
+    path = cache_path()
+    if path is None:
+        return
+    with _lock, contextlib.suppress(sqlite3.Error):
+        con = _connection(path)
+        if con is None:
+            return
+        con.execute("INSERT OR REPLACE INTO plans VALUES (?, ?)", (key, plan))
+        con.execute("DELETE FROM plans WHERE rowid <= (SELECT max(rowid) FROM plans) - ?", (PLANS,))
+
+
+_code: list[str] = []
+
+
+def code_digest() -> str:
+    """A digest of toprated's own code (every module and the default programme), made once: a
+    recorded build is the code's, and any change to the code must not find it."""
+    if not _code:
+        root = Path(__file__).resolve().parents[1]
+        h = hashlib.sha256()
+        for f in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml")):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+        _code.append(h.hexdigest())
+    return _code[0]
 
 
 def compiled_once(backend: str, key: object, make: Callable[[], tuple[str, ...]]) -> tuple[str, ...]:
