@@ -2,9 +2,9 @@
 
 Each `toprated` command is a process of its own: `run-week` from a scheduler, `explain` from a
 terminal. Compiling the Ibis expressions of an evaluation into SQL is pure Python and slow: a weekly
-run at a million freelancers compiled for 4.2 s of its 33 s, an explanation for 1.9 s of its first
-3.6 s. The SQL is the same from one process to the next (a weekly run's dates are stand-ins, see
-`toprated.metrics.compiled.dated`), so it is looked up here first.
+run at a million freelancers compiled for 4.2 s of its 33 s, the first explanation of a process for
+1.6 s of its 3.6 s. The SQL is the same from one process to the next (a weekly run's dates are
+stand-ins, see `toprated.metrics.compiled.dated`), so it is looked up here first.
 
 The key is a digest of the expression itself (written out whole: its tables' names and columns,
 every literal, every operation), of the backend's dialect and of the versions of the libraries that
