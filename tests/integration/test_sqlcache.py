@@ -170,3 +170,12 @@ def test_a_cache_that_cannot_be_written_is_ignored(tmp_path: Path, monkeypatch: 
 def test_the_cache_can_be_turned_off(off: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(sqlcache.CACHE_DIR, off)
     assert sqlcache.cache_path() is None
+
+
+def test_the_cache_is_in_the_users_cache_directory_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(sqlcache.CACHE_DIR)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert sqlcache.cache_path() == tmp_path / "xdg" / "toprated" / "compiled.sqlite3"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert sqlcache.cache_path() == tmp_path / "home" / ".cache" / "toprated" / "compiled.sqlite3"

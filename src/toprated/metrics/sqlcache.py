@@ -56,7 +56,12 @@ def cache_path() -> Path | None:
         return None
     if where:
         return Path(where) / "compiled.sqlite3"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory to be found: no cache
+            return None
     return Path(base) / "toprated" / "compiled.sqlite3"
 
 
