@@ -35,8 +35,8 @@ from toprated.store import open_store
 from toprated.evaluation.service import evaluate_store
 
 made, replayed, recorded = [], [], []
-put, load, save = sqlcache._put, plans.load, plans.save
-sqlcache._put = lambda path, key, statements: made.append(key) or put(path, key, statements)
+write, load, save = sqlcache._write, plans.load, plans.save
+sqlcache._write = lambda path, table, key, value: (table == "compiled" and made.append(key)) or write(path, table, key, value)
 plans.load = lambda key: (lambda plan: plan and replayed.append(key) or plan)(load(key))
 plans.save = lambda key, plan: (key and recorded.append(key)) or save(key, plan)
 with open_store(sys.argv[1]) as store:

@@ -4,9 +4,9 @@ for the connection and on disk for the next process.
 `toprated explain` is a process of its own. At a million freelancers, the first explanation of a
 process took 2.0–2.3 s with its SQL found compiled (`toprated.metrics.sqlcache`), most of it
 building the Ibis expressions, and 1.3–1.4 s replaying a recording; the next ones 0.4–0.6 s. So a
-recording is kept in the cache file too, under a digest of its key (the day, the programme's settings, the removals, the
-tables read with their columns), the scratch's slot and step, and of toprated's own code: another
-version of the code records anew.
+recording is kept in the cache file too, under a digest of its key (the day, the programme's
+settings, the removals, the tables read with their columns), the scratch's slot and step, and of
+toprated's own code: another version of the code records anew.
 """
 
 from __future__ import annotations

@@ -41,6 +41,9 @@ CACHE_DIR = "TOPRATED_CACHE_DIR"
 #: How many statements the file keeps; the oldest go first.
 ENTRIES = 4000
 
+#: How many recorded builds (`toprated.evaluation.plans`) the file keeps: some 100 KB each.
+PLANS = 200
+
 #: What else decides the SQL an expression compiles to; bump FORMAT when what is kept changes.
 FORMAT = 1
 _VERSIONS = tuple(f"{name}={version(name)}" for name in ("ibis-framework", "sqlglot", "duckdb"))
@@ -147,56 +150,42 @@ def _connection(path: Path) -> sqlite3.Connection | None:
     return con
 
 
-def _get(path: Path, key: str) -> tuple[str, ...] | None:
-    with _lock, contextlib.suppress(sqlite3.Error, ValueError):
+def _column_and_cap(table: str) -> tuple[str, int]:
+    """What a table of the file holds (beside its `digest`), and how many rows it keeps."""
+    return {"compiled": ("statements", ENTRIES), "plans": ("plan", PLANS)}[table]
+
+
+def _read(path: Path, table: str, key: str) -> str | bytes | None:
+    column, _ = _column_and_cap(table)
+    with _lock, contextlib.suppress(sqlite3.Error):
         con = _connection(path)
-        if con is None:
-            return None
-        row = con.execute("SELECT statements FROM compiled WHERE digest = ?", (key,)).fetchone()
-        if row is not None:
-            return tuple(json.loads(row[0]))
+        row = None if con is None else con.execute(f"SELECT {column} FROM {table} WHERE digest = ?", (key,)).fetchone()
+        return None if row is None else row[0]
     return None
 
 
-def _put(path: Path, key: str, statements: tuple[str, ...]) -> None:
+def _write(path: Path, table: str, key: str, value: str | bytes) -> None:
+    """Keep `value` under `key`; the oldest rows beyond the table's cap go (rowids grow with each insert)."""
+    _, cap = _column_and_cap(table)
     with _lock, contextlib.suppress(sqlite3.Error):
         con = _connection(path)
         if con is None:
             return
-        con.execute("INSERT OR REPLACE INTO compiled VALUES (?, ?)", (key, json.dumps(statements)))
-        # the oldest first: rowids grow with each insert
-        con.execute(
-            "DELETE FROM compiled WHERE rowid <= (SELECT max(rowid) FROM compiled) - ?",
-            (ENTRIES,),
-        )
-
-
-#: How many recorded builds (`toprated.evaluation.plans`) the file keeps: some 100 KB each.
-PLANS = 200
+        con.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (key, value))
+        con.execute(f"DELETE FROM {table} WHERE rowid <= (SELECT max(rowid) FROM {table}) - ?", (cap,))
 
 
 def kept_plan(key: str) -> bytes | None:
     """A recorded build kept under `key` (a digest), if the cache is on and holds one."""
     path = cache_path()
-    if path is None:
-        return None
-    with _lock, contextlib.suppress(sqlite3.Error):
-        con = _connection(path)
-        row = None if con is None else con.execute("SELECT plan FROM plans WHERE digest = ?", (key,)).fetchone()
-        return None if row is None else bytes(row[0])
-    return None
+    found = None if path is None else _read(path, "plans", key)
+    return None if found is None else bytes(found)
 
 
 def keep_plan(key: str, plan: bytes) -> None:
     path = cache_path()
-    if path is None:
-        return
-    with _lock, contextlib.suppress(sqlite3.Error):
-        con = _connection(path)
-        if con is None:
-            return
-        con.execute("INSERT OR REPLACE INTO plans VALUES (?, ?)", (key, plan))
-        con.execute("DELETE FROM plans WHERE rowid <= (SELECT max(rowid) FROM plans) - ?", (PLANS,))
+    if path is not None:
+        _write(path, "plans", key, plan)
 
 
 _code: list[str] = []
@@ -221,11 +210,12 @@ def compiled_once(backend: str, key: object, make: Callable[[], tuple[str, ...]]
     found = digest(backend, key) if path is not None else None
     if path is None or found is None:
         return make()
-    kept = _get(path, found)
+    kept = _read(path, "compiled", found)
     if kept is not None:
-        return kept
+        with contextlib.suppress(ValueError, TypeError):  # unreadable: compiled again
+            return tuple(json.loads(kept))
     made = make()
-    _put(path, found, made)
+    _write(path, "compiled", found, json.dumps(made))
     return made
 
 
