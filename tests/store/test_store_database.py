@@ -9,11 +9,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
-from store_helpers import WORLD, records
+from store_helpers import WORLD, ev, records
 
 from toprated.errors import UserError
+from toprated.events import content_digest, validate
 from toprated.store import ENV_VAR, open_store, resolve_url, schema
-from toprated.store.migrate import current_revision, head_revision, migrate
+from toprated.store.migrate import _config, current_revision, head_revision, migrate
 
 # --- URL resolution ---------------------------------------------------------------------------
 
@@ -98,7 +99,7 @@ def _lookup_indexes(conn: sa.Connection) -> set[str]:
 
 def test_migrations_create_schema_py_and_run_twice_as_a_no_op(store_url: str) -> None:
     with open_store(store_url) as store, store.engine.begin() as conn:
-        assert current_revision(conn) == head_revision() == "0003"
+        assert current_revision(conn) == head_revision() == "0004"
         for table in (schema.events, *schema.TYPED_TABLES):
             assert _columns(conn, table.name) == _expected(table), table.name
         assert _lookup_indexes(conn) == {f"ix_{t}_{c}" for t, cs in schema.LOOKUPS.items() for c in cs}
@@ -108,13 +109,38 @@ def test_migrations_create_schema_py_and_run_twice_as_a_no_op(store_url: str) ->
             )
             assert conn.execute(sa.text(query)).scalar_one() == 1
         migrate(conn)  # at head: nothing to do
-        assert current_revision(conn) == "0003"
+        assert current_revision(conn) == "0004"
     with open_store(store_url) as store:  # opening again migrates again: still a no-op, data kept
         store.import_records(records(WORLD[:1]))
     with open_store(store_url) as store, store.engine.connect() as conn:
-        assert current_revision(conn) == "0003" and store.counts()["freelancers"] == 1
+        assert current_revision(conn) == "0004" and store.counts()["freelancers"] == 1
         versions = conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one()
         assert versions == 1
+
+
+def test_the_raw_log_without_digests_and_back(store_url: str) -> None:
+    """0004 drops `events.digest`; its downgrade writes it again in SQL, as `content_digest` does in
+    Python (a time with microseconds included), and a store upgraded again tells duplicates from
+    conflicts by the stored events' content."""
+    from alembic import command
+
+    fractional = ev("e99", "client.flagged", "2025-03-01T10:00:00.250+01:00", client_id="k7", reason="spam")
+    batch = [*WORLD, fractional]
+    with open_store(store_url) as store:
+        store.import_records(records(batch))
+        with store.engine.begin() as conn:
+            command.downgrade(_config(conn), "0003")
+            stored = dict(conn.execute(sa.text("SELECT id, digest FROM events")).all())
+        assert stored == {e["id"]: content_digest(validate(e)) for e in batch}
+        with store.engine.begin() as conn:
+            migrate(conn)
+            assert current_revision(conn) == "0004"
+            assert "digest" not in {c for c, _, _ in _columns(conn, "events")}
+        changed = {**fractional, "data": {**fractional["data"], "reason": "fraud"}}
+        report = store.import_records(records([*batch, changed]))
+        assert (report.accepted, report.duplicates) == (0, len(batch))
+        assert [r.event_id for r in report.rejected] == ["e99"]
+        assert "different content" in report.rejected[0].reason
 
 
 def test_a_database_from_a_newer_toprated_is_refused(duckdb_url: str) -> None:

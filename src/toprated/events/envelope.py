@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from toprated.events.models import DATA_MODELS, EventData
 
-__all__ = ["Event", "EventError", "content_digest", "validate"]
+__all__ = ["Event", "EventError", "content_digest", "digest_of", "validate"]
 
 
 class EventError(ValueError):
@@ -59,8 +59,17 @@ def content_digest(event: Event) -> str:
     same instant in `Z`, are the same content. `source` and `specversion` are not interpreted and
     so are not part of it.
     """
-    text = f"{event.type}\n{event.time.isoformat()}\n{event.data_json}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    return digest_of(event.type, event.time, event.data_json)
+
+
+def digest_of(type_: str, time: datetime, data_json: str) -> str:
+    """`content_digest` of an event's parts: also of a stored event (its type, time and canonical
+    data, as the raw log keeps them; a naive time is UTC). The log keeps no digest: working it out
+    for the few ids that arrive again costs less than writing one for every event (at a million
+    freelancers, a tenth of a bulk import's time)."""
+    if time.tzinfo is None:
+        time = time.replace(tzinfo=UTC)
+    return hashlib.sha256(f"{type_}\n{time.isoformat()}\n{data_json}".encode()).hexdigest()
 
 
 _TIME_HINT = "must be an ISO 8601 date or date-time, e.g. 2026-01-05 or 2026-01-05T09:30:00Z"

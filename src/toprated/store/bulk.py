@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from pyarrow import csv
 
+from toprated.events import digest_of
 from toprated.store import schema
 from toprated.store.plan import Known
 
@@ -132,8 +133,8 @@ def fetch_known(conn: sa.Connection, keys: Iterable[str]) -> Known:
     _load_keys(conn, keys)
     try:
         join = f"JOIN {_KEYS} k ON t.{{key}} = k.k"
-        sql = f"SELECT t.id, t.digest FROM events t {join.format(key='id')}"
-        known.digests.update(_pairs(conn, sql))
+        sql = f"SELECT t.id, t.type, t.time, t.data FROM events t {join.format(key='id')}"
+        known.digests.update((i, digest_of(*rest)) for i, *rest in conn.exec_driver_sql(sql).all())
         for namespace, table, key in _ENTITY_TABLES:
             sql = f'SELECT t."{key}", t.event_id FROM "{table.name}" t {join.format(key=key)}'
             found = _pairs(conn, sql)
@@ -166,15 +167,20 @@ def copy_batches(conn: sa.Connection, table: sa.Table, batches: Iterable[pa.Reco
                 copy.write(buffer.getbuffer())
 
 
+#: What `load_knowledge` copies of a stored event (its content: see `toprated.events.digest_of`).
+_EVENT_PARTS = {"id": pa.string(), "type": pa.string(), "time": pa.timestamp("us"), "data": pa.string()}
+
+
 def load_knowledge(
     conn: sa.Connection, duck: Any, prefix: str, relations: Mapping[str, tuple[str, str]], keys: pa.Table
 ) -> None:
     """What a PostgreSQL store holds about `keys` (column `k`), as DuckDB temp tables of `duck`.
 
-    `{prefix}k_events` (id, digest) and, for each `relations` name -> (table, key column), a table
-    `{prefix}name` (key, event_id): the same look-ups as `fetch_known`, kept as tables.
+    `{prefix}k_events` (id, type, time, data: what a stored event says) and, for each `relations`
+    name -> (table, key column), a table `{prefix}name` (key, event_id): the same look-ups as
+    `fetch_known`, kept as tables.
     """
-    found: dict[str, list[tuple[str, str]]] = {"k_events": []} | {rel: [] for rel in relations}
+    found: dict[str, list[Any]] = {"k_events": []} | {rel: [] for rel in relations}
     if conn.execute(sa.select(schema.events.c.id).limit(1)).all():
         unique = pa.table({"k": pc.unique(keys.column("k").combine_chunks()).cast(pa.string())})
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_KEYS} (k TEXT PRIMARY KEY) ON COMMIT DROP")
@@ -182,7 +188,7 @@ def load_knowledge(
         conn.exec_driver_sql(f"ANALYZE {_KEYS}")
         try:
             found["k_events"] = conn.exec_driver_sql(
-                f"SELECT t.id, t.digest FROM events t JOIN {_KEYS} k ON t.id = k.k"
+                f"SELECT t.id, t.type, t.time, t.data FROM events t JOIN {_KEYS} k ON t.id = k.k"
             ).all()
             for rel, (name, key) in relations.items():
                 sql = f'SELECT t."{key}", t.event_id FROM "{name}" t JOIN {_KEYS} k ON t."{key}" = k.k'
@@ -190,10 +196,8 @@ def load_knowledge(
         finally:
             conn.exec_driver_sql(f"DROP TABLE {_KEYS}")
     for rel, rows in found.items():
-        a, b = ("id", "digest") if rel == "k_events" else ("key", "event_id")
-        data = pa.table(
-            {a: pa.array([r[0] for r in rows], pa.string()), b: pa.array([r[1] for r in rows], pa.string())}
-        )
+        types = _EVENT_PARTS if rel == "k_events" else {"key": pa.string(), "event_id": pa.string()}
+        data = pa.table({name: pa.array([r[i] for r in rows], t) for i, (name, t) in enumerate(types.items())})
         view = f"{prefix}{rel}_arrow"
         duck.register(view, data)
         try:

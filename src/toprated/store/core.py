@@ -253,7 +253,7 @@ def write_items(conn: sa.Connection, items: list[Item], seqs: Iterable[int], imp
         for item in items[start : start + _WRITE_CHUNK]:
             name, row = typed_row(item.event)
             typed[name].append(row)
-            raw.append(raw_row(item.event, next(seq_of), item.digest, imported_at, row["ts"]))
+            raw.append(raw_row(item.event, next(seq_of), imported_at, row["ts"]))
         insert_rows(conn, schema.events, raw)
         for name, rows in typed.items():
             insert_rows(conn, schema.metadata.tables[name], rows)

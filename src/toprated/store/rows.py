@@ -19,7 +19,7 @@ Row = dict[str, Any]
 __all__ = ["TYPED_TABLE", "Row", "raw_row", "typed_row"]
 
 
-def raw_row(event: Event, seq: int, digest: str, imported_at: datetime, ts: datetime) -> Row:
+def raw_row(event: Event, seq: int, imported_at: datetime, ts: datetime) -> Row:
     """The row of the append-only `events` log; `data` is the canonical JSON of the event's data.
 
     `ts` is the event's time as stored: naive UTC (that of its typed row, computed once).
@@ -33,7 +33,6 @@ def raw_row(event: Event, seq: int, digest: str, imported_at: datetime, ts: date
         "source": event.source,
         "specversion": event.specversion,
         "data": event.data_json,
-        "digest": digest,
         "imported_at": imported_at,
     }
 

@@ -38,7 +38,6 @@ events = sa.Table(
     sa.Column("source", sa.String),
     sa.Column("specversion", sa.String),
     sa.Column("data", sa.Text, nullable=False),  # canonical JSON of `data`
-    sa.Column("digest", sa.String, nullable=False),  # sha256 of the canonical event, for conflicts
     sa.Column("imported_at", sa.DateTime, nullable=False),
 )
 

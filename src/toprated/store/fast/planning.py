@@ -3,7 +3,8 @@
 `plan_import` decides over the valid items of the whole batch; here the valid staged rows are split
 into a *simple* set S, decided in SQL, and the rest, which joins the slow valid items in the set K
 that `plan_import` decides as today. A staged row whose id is already stored is decided on its own
-(plan.py's `unique` looks only at the store for it): same digest, a duplicate; else the fixed
+(plan.py's `unique` looks only at the store for it): same content (type, instant and canonical
+data, what the digest of `content_digest` is of), a duplicate; else the fixed
 "already stored" conflict. Of the others ("live"), a row is in S when
 
 - its id occurs once among the live rows and the slow valid items (no duplicate or conflict in the
@@ -37,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 
-from toprated.events import DATA_MODELS, Event
+from toprated.events import DATA_MODELS, Event, digest_of
 from toprated.store import schema
 from toprated.store.fast.spec import _KEY_FIELDS, FIELDS, _in, _lit, _paths, _q
 from toprated.store.fast.staging import _PFX, _STAGE
@@ -67,7 +68,8 @@ KNOWLEDGE = {
     "k_hold": ("holds", "hold_id"),
     "k_hold_lift": ("hold_lifts", "hold_id"),
 }
-_DIGEST = "sha256(s.type || chr(10) || strftime(s.ts, '%Y-%m-%dT%H:%M:%S') || '+00:00' || chr(10) || s.data)"
+#: A staged row `s` says what the stored event `k` says (`toprated.events.digest_of`'s parts).
+_SAME_CONTENT = "k.type = s.type AND k.time = s.ts AND k.data = s.data"
 
 
 def _t(name: str) -> str:
@@ -88,7 +90,7 @@ class _Planner:
         """Staged rows whose id the store holds: their positions, how many have the same content, and
         (pos, line, id) of those that do not (conflicts)."""
         self.sql(
-            f"CREATE TEMP TABLE {_t('sdup')} AS SELECT s.pos, s.line, s.id, k.digest = {_DIGEST} AS same "
+            f"CREATE TEMP TABLE {_t('sdup')} AS SELECT s.pos, s.line, s.id, {_SAME_CONTENT} AS same "
             f"FROM {_STAGE} s JOIN {self.k}k_events k ON k.id = s.id WHERE s.ok"
         )
         positions = self.duck.sql(f"SELECT pos FROM {_t('sdup')}").fetchnumpy()["pos"]
@@ -170,15 +172,16 @@ class _Planner:
         (n,) = self.sql(f"SELECT count(*) FROM {_STAGE} WHERE ok AND pos NOT IN (SELECT pos FROM {_t('out')})")[0]
         return int(n)
 
-    def known_for(self, items: list[Item]) -> dict[str, list[tuple[str, str]]]:
+    def known_for(self, items: list[Item]) -> dict[str, list[tuple[Any, ...]]]:
         """Store and S definitions of the keys K's items name: knowledge relation -> (key, event_id)."""
         keys = {it.event.id for it in items}
         for it in items:
             data = it.event.data
             keys.update(v for f in _KEY_FIELDS if (v := getattr(data, f, None)) is not None)
         self.duck.register(_t("kk"), pa.table({"k": pa.array(sorted(keys), pa.string())}))
-        out: dict[str, list[tuple[str, str]]] = {}
-        out["k_events"] = self.sql(f"SELECT id, digest FROM {self.k}k_events SEMI JOIN {_t('kk')} ON id = k")
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        events = f"SELECT id, type, time, data FROM {self.k}k_events SEMI JOIN {_t('kk')} ON id = k"
+        out["k_events"] = [(i, digest_of(*rest)) for i, *rest in self.sql(events)]
         simple = f"ok AND pos NOT IN (SELECT pos FROM {_t('out')})"
         for rel in KNOWLEDGE:
             out[rel] = self.sql(f"SELECT key, event_id FROM {self.k}{rel} SEMI JOIN {_t('kk')} ON key = k")
@@ -212,7 +215,6 @@ class _Planner:
             "source": "s.source",
             "specversion": "s.specversion",
             "data": "s.data",
-            "digest": _DIGEST,
             "imported_at": f"TIMESTAMP {_lit(now.isoformat(sep=' '))}",
         }
         cols = ", ".join(exprs[c.name] for c in schema.events.columns)
@@ -290,7 +292,7 @@ def _event_of(row: tuple[Any, ...]) -> Event:
     return Event(event_id, type_, time, time.date(), source, specversion, typed, data)
 
 
-def _known(rows: dict[str, list[tuple[str, str]]]) -> Known:
+def _known(rows: dict[str, list[tuple[Any, ...]]]) -> Known:
     known = Known()
     known.digests.update(rows["k_events"])
     for ns, rels in _KNOWN_NS.items():

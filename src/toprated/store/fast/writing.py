@@ -1,10 +1,10 @@
 """Writing of the fast import, and its entry point `import_files`: stage, plan, write in one transaction.
 
 Writing is in one transaction with the planning (DuckDB: on the store's own connection, so the
-rows go from the staging table to the raw log and the typed tables by `INSERT … SELECT`, digests by
-DuckDB's sha256; PostgreSQL: staging in a private DuckDB, then `COPY`). `seq` follows arrival order
-over all accepted events, exactly as the per-event path numbers them; K's accepted events are
-written by the per-event writer.
+rows go from the staging table to the raw log and the typed tables by `INSERT … SELECT`;
+PostgreSQL: staging in a private DuckDB, then `COPY`). `seq` follows arrival order over all accepted
+events, exactly as the per-event path numbers them; K's accepted events are written by the per-event
+writer.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def import_files(store: Store, paths: Sequence[str | Path], progress: Callable[[
 
 
 def _knowledge_views(duck: Any) -> None:
-    duck.execute(f"CREATE TEMP VIEW {_PFX}_k_events AS SELECT id, digest FROM main.events")
+    duck.execute(f"CREATE TEMP VIEW {_PFX}_k_events AS SELECT id, type, time, data FROM main.events")
     for rel, (table, key) in KNOWLEDGE.items():
         duck.execute(f"CREATE TEMP VIEW {_PFX}_{rel} AS SELECT {_q(key)} AS key, event_id FROM main.{_q(table)}")
 
