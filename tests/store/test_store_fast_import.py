@@ -420,6 +420,23 @@ def test_chunk_boundaries_and_odd_files(tmp_path: Path, monkeypatch: pytest.Monk
     same([[empty, blank], [small, blank]], str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb"))
 
 
+def test_parquet_staged_in_slices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, market: dict[str, Path]) -> None:
+    """A Parquet file staged a few rows at a time (a slice ending anywhere, a last one short): the
+    same outcome as the per-event path, positions and lines included, and every record counted
+    once as progress."""
+    monkeypatch.setattr(fast_staging, "PARQUET_SLICE_ROWS", 7)
+    lines = troubled_lines()
+    assert len(lines) % 7
+    parquet = write_parquet(tmp_path / "t.parquet", lines)
+    (report,) = same([[parquet]], str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb"))
+    assert report.rejected and report.duplicates
+    monkeypatch.setattr(fast_staging, "PARQUET_SLICE_ROWS", 1000)
+    seen: list[int] = []
+    with open_store(str(tmp_path / "p.duckdb")) as store:
+        report = store.import_files([market["parquet"]], progress=seen.append)
+    assert len(seen) > 10 and sum(seen) == report.accepted == sum(1 for _ in read_records(market["parquet"]))
+
+
 def test_missing_or_unknown_files_fail_as_the_reader_does(tmp_path: Path) -> None:
     from toprated.errors import UserError
 
