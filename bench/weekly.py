@@ -57,8 +57,9 @@ def timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     return out, dt
 
 
-def import_events(db: str, events: str, memory: str) -> tuple[int, float, float]:
-    os.environ["TOPRATED_DUCKDB_MEMORY"] = memory
+def import_events(db: str, events: str, memory: str | None) -> tuple[int, float, float]:
+    if memory:
+        os.environ["TOPRATED_IMPORT_MEMORY"] = memory
     from toprated.store import open_store
     from toprated.store.commands import load_events_into
     from toprated.store.fast import LAST_STATS
@@ -119,7 +120,11 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("bench-data"))
     ap.add_argument("--engines", default="duckdb", help="comma-separated: duckdb,postgres,spark")
     ap.add_argument("--pg", default="postgresql://root@127.0.0.1:5432/test", help="PostgreSQL for --engines postgres")
-    ap.add_argument("--import-memory", default="16GB", help="DuckDB's memory limit while importing")
+    ap.add_argument(
+        "--import-memory",
+        default=None,
+        help="DuckDB's memory limit while importing (TOPRATED_IMPORT_MEMORY; default: the command's, 60%% of memory)",
+    )
     ap.add_argument(
         "--allocator",
         choices=["jemalloc", "system"],
@@ -151,8 +156,8 @@ def main() -> int:
         print(f"  {summary.events:,} events", flush=True)
     db = work / "store.duckdb"
     if not db.exists():
-        # In a child process: one import transaction of tens of millions of events needs more
-        # memory than a run's cap, and this process's peak memory is to show the runs'.
+        # In a child process: an import has a memory limit of its own, above a run's cap
+        # (store/fast/memory.py), and this process's peak memory is to show the runs'.
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             accepted, dt, lookup = pool.apply(import_events, (str(db), str(events), args.import_memory))
         print(f"import into DuckDB: {dt:.2f} s (a child process)", flush=True)

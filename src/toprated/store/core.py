@@ -88,6 +88,7 @@ class Store:
         self.url = url
         self.engine = engine
         self._duck = duck  # DuckDB: the connection that holds the file's lock while the store is open
+        self.memory_limit: str | None = None  # DuckDB: the limit it was opened with (an import raises it)
         self._backends: list[BaseBackend] = []
 
     @property
@@ -288,7 +289,8 @@ def open_store(url: str | None = None) -> Store:
         path = sa_url.database or ":memory:"
         try:
             options = {k: v for k, v in sa_url.query.items() if isinstance(v, str)}
-            duck = duckdb.connect(path, config={**duckdb_config(), **options})
+            config = {**duckdb_config(), **options}
+            duck = duckdb.connect(path, config=config)
         except duckdb.Error as exc:
             raise _duckdb_error(path, exc) from None
         anchor = duck
@@ -296,6 +298,8 @@ def open_store(url: str | None = None) -> Store:
     else:
         engine = sa.create_engine(sa_url)
     store = Store(resolved, engine, duck)
+    if duck is not None:
+        store.memory_limit = config["memory_limit"]
     try:
         with engine.begin() as conn:
             migrate(conn)

@@ -32,6 +32,7 @@ from toprated.store.core import (
     validate_pairs,
     write_items,
 )
+from toprated.store.fast.memory import ImportMemory, import_memory
 from toprated.store.fast.planning import KNOWLEDGE, _event_of, _known, _Planner
 from toprated.store.fast.spec import _KEY_FIELDS, _q
 from toprated.store.fast.staging import _PFX, _STAGE, _stage, _Staged
@@ -49,31 +50,47 @@ def import_files(store: Store, paths: Sequence[str | Path], progress: Callable[[
         with store.engine.connect() as conn:
             duck = conn.connection.driver_connection
             planner = _Planner(duck, f"temp.{_PFX}_")
-            try:
-                staged = _stage(duck, paths, progress)
-                items, rejected = validate_pairs(staged.slow)
-                _knowledge_views(duck)
-                if staged.records >= lookups.LARGE_LOAD:
-                    lookups.drop(duck)
-                with conn.begin():
-                    report = _plan_and_write(store, conn, planner, staged, items, rejected)
-            finally:
-                planner.drop()
-                started = time.perf_counter()
-                lookups.build(duck)  # after a large load, or one that died after dropping them
-                LAST_STATS["lookup_ms"] = round((time.perf_counter() - started) * 1000)
-            return report
-    duck = duckdb.connect(config=duckdb_config())
+            with import_memory(duck, store.memory_limit) as memory:
+                return _import_into_duckdb(conn, duck, planner, store, paths, progress, memory)
+    duck = duckdb.connect(config=duckdb_config())  # staging's own, with the import's limit below
     try:
         planner = _Planner(duck, f"temp.{_PFX}_")
-        staged = _stage(duck, paths, progress)
-        items, rejected = validate_pairs(staged.slow)
-        with store.engine.begin() as conn:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_IMPORT_LOCK})
-            load_knowledge(conn, duck, f"{_PFX}_", KNOWLEDGE, _batch_keys(duck, items))
-            return _plan_and_write(store, conn, planner, staged, items, rejected)
+        with import_memory(duck, None):
+            staged = _stage(duck, paths, progress)
+            items, rejected = validate_pairs(staged.slow)
+            with store.engine.begin() as conn:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_IMPORT_LOCK})
+                load_knowledge(conn, duck, f"{_PFX}_", KNOWLEDGE, _batch_keys(duck, items))
+                return _plan_and_write(store, conn, planner, staged, items, rejected)
     finally:
         duck.close()
+
+
+def _import_into_duckdb(
+    conn: sa.Connection,
+    duck: Any,
+    planner: _Planner,
+    store: Store,
+    paths: Sequence[str | Path],
+    progress: Callable[[int], None] | None,
+    memory: ImportMemory,
+) -> ImportReport:
+    """The DuckDB store's import, on its own connection `duck` (see the module docstring)."""
+    try:
+        staged = _stage(duck, paths, progress)
+        items, rejected = validate_pairs(staged.slow)
+        _knowledge_views(duck)
+        if staged.records >= lookups.LARGE_LOAD:
+            lookups.drop(duck)
+        with conn.begin():
+            report = _plan_and_write(store, conn, planner, staged, items, rejected)
+        memory.committed()
+    finally:
+        planner.drop()
+        started = time.perf_counter()
+        lookups.build(duck)  # after a large load, or one that died after dropping them
+        LAST_STATS["lookup_ms"] = round((time.perf_counter() - started) * 1000)
+    return report
 
 
 def _knowledge_views(duck: Any) -> None:
