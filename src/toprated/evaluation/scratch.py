@@ -236,11 +236,25 @@ class Scratch:
     def _keep_on_spark(self, obj: ir.Table | pa.Table) -> ir.Table:
         """Spark has no temporary tables through ibis, and a lazily cached step would leave one huge
         plan for the end (slow to optimise): compute each step now, cut its lineage with a local
-        checkpoint, and register it as a temporary view."""
+        checkpoint, and register it as a temporary view.
+
+        A decimal column keeps the type the expression says it has. Ibis types a sum of decimals
+        `decimal(38, s)` and leaves out a cast to that type as a no-op, while Spark's sum is
+        `decimal(p + 10, s)`: read back, the kept step had another type than the expression, and a
+        union with a step of the declared type failed (the contracts' ledger carried a third week)."""
         name = self._name()
         self.con.create_view(name, obj if isinstance(obj, ir.Table) else ibis.memtable(obj), overwrite=True)
-        session = self.con._session
-        session.table(name).localCheckpoint(eager=True).createOrReplaceTempView(name)
+        frame = self.con._session.table(name)
+        if isinstance(obj, ir.Table):
+            from ibis.backends.pyspark.datatypes import PySparkType
+            from pyspark.sql.types import DecimalType
+
+            found = {f.name: f.dataType for f in frame.schema.fields}
+            for column, dtype in obj.schema().items():
+                wanted, now = PySparkType.from_ibis(dtype), found.get(column)
+                if isinstance(wanted, DecimalType) and isinstance(now, DecimalType) and now != wanted:
+                    frame = frame.withColumn(column, frame[column].cast(wanted))
+        frame.localCheckpoint(eager=True).createOrReplaceTempView(name)
         self.views.append(name)
         return self.con.table(name)
 
