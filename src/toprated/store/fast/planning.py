@@ -3,9 +3,9 @@
 `plan_import` decides over the valid items of the whole batch; here the valid staged rows are split
 into a *simple* set S, decided in SQL, and the rest, which joins the slow valid items in the set K
 that `plan_import` decides as today. A staged row whose id is already stored is decided on its own
-(plan.py's `unique` looks only at the store for it): same content (type, instant and canonical
-data, what the digest of `content_digest` is of), a duplicate; else the fixed
-"already stored" conflict. Of the others ("live"), a row is in S when
+(plan.py's `unique` looks only at the store for it): same content (the type, the UTC instant and
+the canonical data: what `content_digest` hashes), a duplicate; else the fixed "already stored"
+conflict. Of the others ("live"), a row is in S when
 
 - its id occurs once among the live rows and the slow valid items (no duplicate or conflict in the
   batch involves it);
