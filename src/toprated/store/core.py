@@ -284,12 +284,13 @@ def open_store(url: str | None = None) -> Store:
     """Open (creating and migrating as needed) the store at `url`: a path or a URL (see `resolve_url`)."""
     resolved = resolve_url(url)
     sa_url = sa.make_url(resolved)
-    duck = None
+    duck, memory_limit = None, None
     if sa_url.get_backend_name() == "duckdb":
         path = sa_url.database or ":memory:"
         try:
             options = {k: v for k, v in sa_url.query.items() if isinstance(v, str)}
             config = {**duckdb_config(), **options}
+            memory_limit = config["memory_limit"]
             duck = duckdb.connect(path, config=config)
         except duckdb.Error as exc:
             raise _duckdb_error(path, exc) from None
@@ -298,8 +299,7 @@ def open_store(url: str | None = None) -> Store:
     else:
         engine = sa.create_engine(sa_url)
     store = Store(resolved, engine, duck)
-    if duck is not None:
-        store.memory_limit = config["memory_limit"]
+    store.memory_limit = memory_limit
     try:
         with engine.begin() as conn:
             migrate(conn)

@@ -64,9 +64,9 @@ def _jsonl_sql(chunk: str) -> str:
     )
 
 
-def _parquet_sql(path: str, first: int, columns: set[str], rows_from: int = 0, rows_to: int | None = None) -> str:
-    """Stage the rows [rows_from, rows_to) of a Parquet file (all by default): template lane, else
-    general lane (empty cells are absent)."""
+def _parquet_sql(path: str, first: int, columns: set[str], rows_from: int, rows_to: int) -> str:
+    """Stage the rows [rows_from, rows_to) of a Parquet file: template lane, else general lane
+    (empty cells are absent)."""
 
     def col(name: str) -> str:
         return f"NULLIF({_q(name)}, '')" if name in columns else "NULL::VARCHAR"
@@ -75,7 +75,7 @@ def _parquet_sql(path: str, first: int, columns: set[str], rows_from: int = 0, r
         f"regexp_matches(id, '[0-9A-Za-z]') AND NOT contains(id, chr(0)) AND regexp_full_match(time, {_lit(_TIME_RE)})"
         " AND NOT contains(coalesce(source, ''), chr(0)) AND NOT contains(coalesce(specversion, ''), chr(0))"
     )
-    within = f" WHERE file_row_number >= {rows_from}" + (f" AND file_row_number < {rows_to}" if rows_to else "")
+    within = f" WHERE file_row_number >= {rows_from} AND file_row_number < {rows_to}"
     rows = (
         f"SELECT file_row_number + {first} AS pos, file_row_number + 1 AS line, {col('id')} AS id, "
         f"{col('type')} AS type, {col('time')} AS time, {col('source')} AS source, "
@@ -157,9 +157,10 @@ class _Stager:
         staged = 0
         try:
             for lo in range(0, rows, PARQUET_SLICE_ROWS):
-                self.duck.execute(_parquet_sql(str(path), first, columns, lo, lo + PARQUET_SLICE_ROWS))
-                staged += min(PARQUET_SLICE_ROWS, rows - lo)
-                self._advance(min(PARQUET_SLICE_ROWS, rows - lo))
+                hi = min(lo + PARQUET_SLICE_ROWS, rows)
+                self.duck.execute(_parquet_sql(str(path), first, columns, lo, hi))
+                self._advance(hi - lo)
+                staged = hi
         except duckdb.Error:  # e.g. text that is not UTF-8: the reader and validate() will say
             self.duck.execute(f"DELETE FROM {_STAGE} WHERE pos >= {first}")
             self._records(read_records(path), reported=staged)
