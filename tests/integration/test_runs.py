@@ -228,7 +228,7 @@ def _decided_anew(con, week: date) -> dict[str, tuple]:
 def test_weeks_that_keep_the_earlier_decisions_end_with_those_of_deciding_every_request_anew(
     store_path: Path,
 ) -> None:
-    """Each week of the backfill decided only its new requests, after the earlier weeks' grants."""
+    """The backfill's weeks end with the decisions of deciding every request anew."""
     with open_store(str(store_path)) as store:
         con = store.ibis()
         stored, anew = _decisions(con, LAST), _decided_anew(con, LAST)
@@ -236,6 +236,38 @@ def test_weeks_that_keep_the_earlier_decisions_end_with_those_of_deciding_every_
     assert stored == anew
     granted = [day for day, _, g, _ in stored.values() if g]
     assert granted and min(granted) > FIRST and len(stored) > len(first)
+
+
+def test_a_backfill_decides_the_requests_of_all_its_weeks_in_one_pass(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run again after its first week, the backfill decides its requests once; each week stores
+    the decisions of every request up to it, as deciding them all anew gives, and the same snapshot."""
+    import toprated.runs.service as service
+
+    calls: list[date] = []
+
+    def counted(src, p, up_to, *args, **kwargs):
+        calls.append(up_to)
+        return decide_removals(src, p, up_to, *args, **kwargs)
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(store_path, path)
+    monkeypatch.setattr(service, "decide_removals", counted)
+    weeks = [FIRST + timedelta(weeks=i) for i in range(1, 17)]
+    with open_store(str(path)) as store:
+        con = store.ibis()
+        before = {w: _snapshot(con, w) for w in weeks}
+        reports = backfill(con, load_programme(), weeks[0], weeks[-1], rerun=True)
+        assert [r.week for r in reports] == weeks and calls == [LAST]
+        anew = _decided_anew(con, LAST)
+        stored = {w: _decisions(con, w) for w in weeks}
+        for w in weeks:
+            assert stored[w] == {e: d for e, d in anew.items() if d[0] <= w}, w
+            assert _snapshot(con, w) == before[w], w
+    # the weeks asked for removals of their own, and some were granted
+    assert len(stored[LAST]) > len(stored[weeks[0]])
+    assert any(granted and day > weeks[0] for day, _, granted, _ in stored[LAST].values())
 
 
 def test_a_request_the_earlier_run_did_not_decide_gets_every_request_decided_anew(

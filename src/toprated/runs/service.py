@@ -82,6 +82,29 @@ def _earlier_decisions(
     return Earlier(until, [Decision(**g) for g in granted]), rows.select(*DECISION_SCHEMA)
 
 
+@dataclass(frozen=True)
+class Decided:
+    """The feedback-removal decisions a backfill makes once for all its weeks (`backfill`): the
+    stored ones of the run before its first week (`earlier`, `stored`, as `_earlier_decisions`
+    gives them) and those of every later request up to its last week (`made`). A week's are those
+    dated on or before it: a decision depends only on the state on its own day (`decide_removals`)."""
+
+    earlier: Earlier | None
+    stored: ir.Table | None
+    made: list[Decision]
+
+
+def _decide_once(ws: WeekStore, deciding: Sources, p: Programme, weeks: list[date]) -> Decided:
+    """Every request up to the last of `weeks` decided in one pass, for a backfill of `weeks`.
+
+    Week by week, each run decided its own week's requests, copying the asking entities' facts
+    anew each time: at a million freelancers, 2.8 s of a 13 s week."""
+    earlier, stored = _earlier_decisions(ws, deciding, p.name, weeks[0], _finished_runs(ws, p.name))
+    with RequestStatus(p) as status_at:
+        made = decide_removals(deciding, p, weeks[-1], status_at, earlier)
+    return Decided(earlier, stored, made)
+
+
 def _finished_runs(ws: WeekStore, programme: str) -> dict[date, dict[str, Any]]:
     """The weeks run so far: when each run finished (ISO instants, to the microsecond: two weeks run
     within one second must still say which came last) and, from this version on, the shape of its
@@ -127,13 +150,15 @@ def run_week(
     ws: WeekStore | None = None,
     decide_on: ibis.BaseBackend | None = None,
     carry: Carry | None = None,
+    decided: Decided | None = None,
 ) -> WeekReport:
     """Evaluate every entity on `week` and store it as that week's snapshot (replacing any).
 
     `con` holds the typed tables; `ws` keeps the results (default: tables in the same database);
     `decide_on`, another backend over the same typed tables where the feedback-removal requests are
     decided (default: `con`); `carry`, the contracts' ledger of an earlier run of this process (a
-    backfill's previous week), carried to this week's days (`toprated.runs.carry`).
+    backfill's previous week), carried to this week's days (`toprated.runs.carry`); `decided`, the
+    feedback-removal decisions a backfill made for all its weeks (`Decided`).
     """
     started = time.perf_counter()
     ws = ws or SqlWeekStore(con)
@@ -149,9 +174,13 @@ def run_week(
         stored_days, missing = set(), []
     use_stored = not missing
     deciding = Sources.from_backend(decide_on) if decide_on is not None else src
-    earlier_decisions, stored_decisions = _earlier_decisions(ws, deciding, p.name, week, finished)
-    with RequestStatus(p) as status_at:
-        decisions = decide_removals(deciding, p, week, status_at, earlier_decisions)
+    if decided is None:
+        earlier_decisions, stored_decisions = _earlier_decisions(ws, deciding, p.name, week, finished)
+        with RequestStatus(p) as status_at:
+            decisions = decide_removals(deciding, p, week, status_at, earlier_decisions)
+    else:
+        earlier_decisions, stored_decisions = decided.earlier, decided.stored
+        decisions = [d for d in decided.made if d.day <= week]
     kept = earlier_decisions.granted if earlier_decisions else []
     removals = [(d.entity_id, d.contract_id, d.day) for d in [*kept, *decisions] if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
@@ -275,15 +304,20 @@ def backfill(
         w += timedelta(days=p.top_rated.week_days)
     ws = ws or SqlWeekStore(con)
     done = ws.weeks(p.name)
+    todo = [w for w in weeks if rerun or w not in done]
     out = []
+    decided = None
+    if len(todo) > 1:  # the weeks' requests decided once (see `_decide_once`)
+        deciding = Sources.from_backend(decide_on) if decide_on is not None else Sources.from_backend(con)
+        decided = _decide_once(ws, deciding, p, todo)
     with Carry(con, p) as carry:  # each week's ledger carried to the next week's
         carry.seed(ws.ledger())
         for w in weeks:
-            if w in done and not rerun:
+            if w not in todo:
                 if progress:
                     progress(w, None)
                 continue
-            report = run_week(con, p, w, ws, decide_on, carry)
+            report = run_week(con, p, w, ws, decide_on, carry, decided)
             out.append(report)
             if progress:
                 progress(w, report)
