@@ -137,7 +137,8 @@ def register(app: typer.Typer) -> None:
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
         )
         with _backend(engine, db, parquet, spark_master) as (con, ws, local), progress:
-            task = progress.add_task("weeks", total=n)
+            # before the first week, the requests of every week are decided (`backfill`)
+            task = progress.add_task("feedback-removal requests, then the weeks", total=n)
 
             def step(w: date, report: WeekReport | None) -> None:
                 progress.update(task, advance=1, description=f"week of {w}" + (" (stored)" if report is None else ""))

@@ -308,8 +308,7 @@ def backfill(
     out = []
     decided = None
     if len(todo) > 1:  # the weeks' requests decided once (see `_decide_once`)
-        deciding = Sources.from_backend(decide_on) if decide_on is not None else Sources.from_backend(con)
-        decided = _decide_once(ws, deciding, p, todo)
+        decided = _decide_once(ws, Sources.from_backend(decide_on if decide_on is not None else con), p, todo)
     with Carry(con, p) as carry:  # each week's ledger carried to the next week's
         carry.seed(ws.ledger())
         for w in weeks:
