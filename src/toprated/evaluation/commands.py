@@ -25,11 +25,12 @@ DB_HELP = "Store: a DuckDB file path or a postgresql:// URL (default: $TOPRATED_
 EVENTS_HELP = "Event files (.jsonl/.json, .gz, .parquet, .csv) to evaluate; with --db they are imported into it first"
 
 
-def parse_day(text: str) -> date:
+def parse_day(text: str, option: str = "--as-of") -> date:
+    """The date an `option` gives, or a `UserError` naming the option."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UserError(f"--as-of must be a date like 2026-11-23, not {text!r}") from None
+        raise UserError(f"{option} must be a date like 2026-11-23, not {text!r}") from None
 
 
 @contextlib.contextmanager

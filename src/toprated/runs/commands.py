@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from toprated.errors import UserError
 from toprated.evaluation.commands import DB_HELP, parse_day
@@ -78,18 +80,49 @@ def _report_table(reports: list[WeekReport]) -> Table:
         "earlier weeks",
         "seconds",
     ):
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", no_wrap=True)
     for r in reports:
         t.add_row(
             r.week.isoformat(),
             f"{r.entities:,}",
-            *(f"{r.held[b]:,}" for b in r.held),
+            *_held(r),
             f"{r.gained:,}",
             f"{r.lost:,}",
-            "last week's" if r.from_masks else "stored" if r.stored_points else "evaluated",
+            _earlier(r),
             f"{r.seconds:.1f}",
         )
     return t
+
+
+def _report_text(reports: list[WeekReport]) -> Text:
+    """The table's rows as sentences, which wrap between words in a narrow terminal."""
+    lines = []
+    for r in reports:
+        held = ", ".join(f"{name} {n}" for name, n in zip(BADGES, _held(r), strict=True))
+        lines.append(
+            f"week of {r.week}: {r.entities:,} entities; held: {held}; {r.gained:,} gained, {r.lost:,} lost; "
+            f"earlier weeks: {_earlier(r)}; {r.seconds:.1f} s"
+        )
+    return Text("\n".join(lines))
+
+
+BADGES = ("Rising Talent", "Top Rated", "TR Plus", "Expert-Vetted")
+
+
+def _held(r: WeekReport) -> list[str]:
+    return [f"{r.held[b]:,}" for b in r.held]
+
+
+def _earlier(r: WeekReport) -> str:
+    return "last week's" if r.from_masks else "stored" if r.stored_points else "evaluated"
+
+
+def _print_reports(console: Console, reports: list[WeekReport]) -> None:
+    """The table where the terminal is wide enough for it whole, else the lines of text (a table
+    narrower than its contents cuts its values)."""
+    table = _report_table(reports)
+    whole = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    console.print(table if console.width >= whole else _report_text(reports))
 
 
 def register(app: typer.Typer) -> None:
@@ -105,7 +138,7 @@ def register(app: typer.Typer) -> None:
         programme: Annotated[Path | None, typer.Option("--programme", help="Programme file (TOML)")] = None,
     ) -> None:
         """Evaluate every entity on one weekly point and store it as that week's snapshot."""
-        day = parse_day(week) if week else week_of(datetime.now(UTC).date())
+        day = parse_day(week, "--week") if week else week_of(datetime.now(UTC).date())
         p = load_programme(programme)
         console = Console()
         with (
@@ -113,7 +146,7 @@ def register(app: typer.Typer) -> None:
             console.status(f"evaluating the week of {day}…"),
         ):
             report = run_week(con, p, day, ws, local)
-        console.print(_report_table([report]))
+        _print_reports(console, [report])
 
     @app.command("backfill")
     def backfill_command(
@@ -127,7 +160,7 @@ def register(app: typer.Typer) -> None:
         rerun: Annotated[bool, typer.Option("--rerun", help="Recompute weeks already stored")] = False,
     ) -> None:
         """Compute the missing weekly snapshots from --from to --to, oldest first."""
-        first, last = parse_day(start), parse_day(end)
+        first, last = parse_day(start, "--from"), parse_day(end, "--to")
         if last < first:
             raise UserError("--to is before --from")
         p = load_programme(programme)
@@ -144,4 +177,7 @@ def register(app: typer.Typer) -> None:
                 progress.update(task, advance=1, description=f"week of {w}" + (" (stored)" if report is None else ""))
 
             reports = backfill(con, p, first, last, step, rerun=rerun, ws=ws, decide_on=local)
-        console.print(_report_table(reports) if reports else "every week was already stored (use --rerun to recompute)")
+        if reports:
+            _print_reports(console, reports)
+        else:
+            console.print("every week was already stored (use --rerun to recompute)")
