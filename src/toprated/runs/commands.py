@@ -66,26 +66,25 @@ def _engine_check(engine: str, db: str | None, parquet: Path | None = None) -> N
         raise UserError("--engine duckdb needs a DuckDB store; for a PostgreSQL --db use --engine postgres")
 
 
+#: The badges a weekly run counts (`WeekReport.held`), as its report names them.
+BADGE_NAMES = {
+    "rising_talent": "Rising Talent",
+    "top_rated": "Top Rated",
+    "top_rated_plus": "TR Plus",
+    "expert_vetted": "Expert-Vetted",
+}
+
+
 def _report_table(reports: list[WeekReport]) -> Table:
     t = Table(title="Weekly runs")
-    for col in (
-        "week",
-        "entities",
-        "Rising Talent",
-        "Top Rated",
-        "TR Plus",
-        "Expert-Vetted",
-        "gained",
-        "lost",
-        "earlier weeks",
-        "seconds",
-    ):
+    for col in ("week", "entities", *BADGE_NAMES.values(), "gained", "lost", "earlier weeks", "seconds"):
         t.add_column(col, justify="right", no_wrap=True)
     for r in reports:
+        held = (f"{r.held[b]:,}" for b in BADGE_NAMES)
         t.add_row(
             r.week.isoformat(),
             f"{r.entities:,}",
-            *_held(r),
+            *held,
             f"{r.gained:,}",
             f"{r.lost:,}",
             _earlier(r),
@@ -98,7 +97,7 @@ def _report_text(reports: list[WeekReport]) -> Text:
     """The table's rows as sentences, which wrap between words in a narrow terminal."""
     lines = []
     for r in reports:
-        held = ", ".join(f"{name} {n}" for name, n in zip(BADGES, _held(r), strict=True))
+        held = ", ".join(f"{name} {r.held[b]:,}" for b, name in BADGE_NAMES.items())
         lines.append(
             f"week of {r.week}: {r.entities:,} entities; held: {held}; {r.gained:,} gained, {r.lost:,} lost; "
             f"earlier weeks: {_earlier(r)}; {r.seconds:.1f} s"
@@ -106,14 +105,8 @@ def _report_text(reports: list[WeekReport]) -> Text:
     return Text("\n".join(lines))
 
 
-BADGES = ("Rising Talent", "Top Rated", "TR Plus", "Expert-Vetted")
-
-
-def _held(r: WeekReport) -> list[str]:
-    return [f"{r.held[b]:,}" for b in r.held]
-
-
 def _earlier(r: WeekReport) -> str:
+    """Where the run's 15 earlier weekly points came from."""
     return "last week's" if r.from_masks else "stored" if r.stored_points else "evaluated"
 
 
