@@ -84,24 +84,28 @@ def _earlier_decisions(
 
 @dataclass(frozen=True)
 class Decided:
-    """The feedback-removal decisions a backfill makes once for all its weeks (`backfill`): the
-    stored ones of the run before its first week (`earlier`, `stored`, as `_earlier_decisions`
-    gives them) and those of every later request up to its last week (`made`). A week's are those
-    dated on or before it: a decision depends only on the state on its own day (`decide_removals`)."""
+    """Feedback-removal decisions for one week's run or, made once, for all of a backfill's weeks
+    (`_decide`): the stored ones of the run before the first week (`earlier`, `stored`, as
+    `_earlier_decisions` gives them) and those of every later request up to the last week (`made`).
+    A week's are those dated on or before it: a decision depends only on the state on its own day
+    (`decide_removals`)."""
 
     earlier: Earlier | None
     stored: ir.Table | None
     made: list[Decision]
 
 
-def _decide_once(ws: WeekStore, deciding: Sources, p: Programme, weeks: list[date]) -> Decided:
-    """Every request up to the last of `weeks` decided in one pass, for a backfill of `weeks`.
+def _decide(
+    ws: WeekStore, deciding: Sources, p: Programme, first: date, last: date, finished: dict[date, dict[str, Any]]
+) -> Decided:
+    """Every request up to `last` decided, after the stored decisions of the run before `first`: a
+    weekly run's own (`first` = `last`), or a backfill's for all its weeks in one pass.
 
-    Week by week, each run decided its own week's requests, copying the asking entities' facts
-    anew each time: at a million freelancers, 2.8 s of a 13 s week."""
-    earlier, stored = _earlier_decisions(ws, deciding, p.name, weeks[0], _finished_runs(ws, p.name))
+    Week by week, each run of a backfill decided its own week's requests, copying the asking
+    entities' facts anew each time: at a million freelancers, 2.8 s of a 13 s week."""
+    earlier, stored = _earlier_decisions(ws, deciding, p.name, first, finished)
     with RequestStatus(p) as status_at:
-        made = decide_removals(deciding, p, weeks[-1], status_at, earlier)
+        made = decide_removals(deciding, p, last, status_at, earlier)
     return Decided(earlier, stored, made)
 
 
@@ -174,13 +178,9 @@ def run_week(
         stored_days, missing = set(), []
     use_stored = not missing
     deciding = Sources.from_backend(decide_on) if decide_on is not None else src
-    if decided is None:
-        earlier_decisions, stored_decisions = _earlier_decisions(ws, deciding, p.name, week, finished)
-        with RequestStatus(p) as status_at:
-            decisions = decide_removals(deciding, p, week, status_at, earlier_decisions)
-    else:
-        earlier_decisions, stored_decisions = decided.earlier, decided.stored
-        decisions = [d for d in decided.made if d.day <= week]
+    decided = decided or _decide(ws, deciding, p, week, week, finished)
+    earlier_decisions, stored_decisions = decided.earlier, decided.stored
+    decisions = [d for d in decided.made if d.day <= week]
     kept = earlier_decisions.granted if earlier_decisions else []
     removals = [(d.entity_id, d.contract_id, d.day) for d in [*kept, *decisions] if d.granted]
     tag = {"week": ibis.literal(week, type="date"), "programme": ibis.literal(p.name)}
@@ -307,8 +307,9 @@ def backfill(
     todo = [w for w in weeks if rerun or w not in done]
     out = []
     decided = None
-    if len(todo) > 1:  # the weeks' requests decided once (see `_decide_once`)
-        decided = _decide_once(ws, Sources.from_backend(decide_on if decide_on is not None else con), p, todo)
+    if len(todo) > 1:  # the weeks' requests decided in one pass (see `_decide`)
+        deciding = Sources.from_backend(decide_on if decide_on is not None else con)
+        decided = _decide(ws, deciding, p, todo[0], todo[-1], _finished_runs(ws, p.name))
     with Carry(con, p) as carry:  # each week's ledger carried to the next week's
         carry.seed(ws.ledger())
         for w in weeks:

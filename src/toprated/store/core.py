@@ -84,11 +84,17 @@ def _raw_id(raw: Any) -> str | None:
 class Store:
     """An open store; use as a context manager or call `close()`. Create with `open_store`."""
 
-    def __init__(self, url: str, engine: sa.Engine, duck: duckdb.DuckDBPyConnection | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        engine: sa.Engine,
+        duck: duckdb.DuckDBPyConnection | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
         self.url = url
         self.engine = engine
         self._duck = duck  # DuckDB: the connection that holds the file's lock while the store is open
-        self.memory_limit: str | None = None  # DuckDB: the limit it was opened with (an import raises it)
+        self.memory_limit = memory_limit  # DuckDB: the limit it was opened with (an import raises it)
         self._backends: list[BaseBackend] = []
 
     @property
@@ -298,8 +304,7 @@ def open_store(url: str | None = None) -> Store:
         engine = sa.create_engine(sa_url, creator=lambda: ConnectionWrapper(anchor.cursor()))
     else:
         engine = sa.create_engine(sa_url)
-    store = Store(resolved, engine, duck)
-    store.memory_limit = memory_limit
+    store = Store(resolved, engine, duck, memory_limit)
     try:
         with engine.begin() as conn:
             migrate(conn)
